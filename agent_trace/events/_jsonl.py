@@ -1,0 +1,369 @@
+"""JSON Lines logs: an append-only writer and a streaming, crash-tolerant reader."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import attrs
+
+from ._codec import EventDecodeError, LogRecord, parse_record, to_dict
+from ._envelope import (
+    EVENT_SCHEMA_VERSION,
+    EventEnvelope,
+    VersionedThreadEvent,
+    WireForm,
+    new_event_id,
+    utc_timestamp,
+)
+from ._vocabulary import (
+    ThreadCompletedEvent,
+    ThreadErrorEvent,
+    ThreadEvent,
+    TurnCompletedEvent,
+    TurnFailedEvent,
+)
+from ._wire import dumps, loads
+
+__all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
+    "EventReader",
+    "JsonlWriter",
+    "LogEntry",
+    "LogIssue",
+    "iter_events",
+]
+
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+"""Lines longer than this are reported and skipped instead of being read into memory."""
+
+FsyncPolicy = Literal["never", "boundary", "always"]
+
+_BOUNDARY = (TurnCompletedEvent, TurnFailedEvent, ThreadCompletedEvent, ThreadErrorEvent)
+
+
+class JsonlWriter:
+    """Append events to a JSONL file, one ``write(2)`` per line.
+
+    * The file is opened with ``O_APPEND``: each line lands whole at the end of the file,
+      even with several writers, and a reader never sees half a line from a live writer
+      (only from one killed mid-write, which the reader tolerates).
+    * Nothing is buffered in the process: an event whose ``write`` returned survives the
+      process being killed. ``fsync`` (survival of an OS crash) follows ``fsync``:
+      ``"boundary"`` (default) at turn and thread ends, ``"always"`` or ``"never"``.
+    * ``form`` selects the line form; ``envelope`` lines get ``seq`` (continuing after the
+      last ``seq`` already in the file), a UUIDv7 ``id``, a UTC ``ts`` and ``run_id``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        form: WireForm | str = WireForm.ENVELOPE,
+        run_id: str | None = None,
+        schema_version: str = EVENT_SCHEMA_VERSION,
+        fsync: FsyncPolicy = "boundary",
+    ) -> None:
+        if fsync not in ("never", "boundary", "always"):
+            raise ValueError(f"fsync must be 'never', 'boundary' or 'always', not {fsync!r}")
+        self.path = Path(path)
+        self.form = WireForm(form)
+        self.run_id = run_id if run_id is not None else new_event_id()
+        self.schema_version = schema_version
+        self.fsync = fsync
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(
+            self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+        )
+        last_seq, torn = _inspect_tail(self.path)
+        self._seq = last_seq + 1 if self.form is WireForm.ENVELOPE else 0
+        # A line torn by a crash is ended first, so it cannot swallow our first event.
+        self._pending_newline = torn
+        self._dirty = False
+
+    @property
+    def next_seq(self) -> int:
+        """The ``seq`` the next envelope will carry."""
+        return self._seq
+
+    def write(self, event: ThreadEvent) -> None:
+        """Append one event in this writer's form."""
+        body = to_dict(event)
+        with self._lock:
+            if self.form is WireForm.ENVELOPE:
+                line = dumps(
+                    {
+                        "schema_version": self.schema_version,
+                        "seq": self._seq,
+                        "id": new_event_id(),
+                        "ts": utc_timestamp(),
+                        "run_id": self.run_id,
+                        "event": body,
+                    }
+                )
+                self._seq += 1
+            elif self.form is WireForm.VERSIONED:
+                line = dumps({"schema_version": self.schema_version, "event": body})
+            else:
+                line = dumps(body)
+            self._append(line, boundary=isinstance(event, _BOUNDARY))
+
+    __call__ = write
+
+    def write_record(self, record: LogRecord) -> None:
+        """Append a record exactly as given (any form), e.g. when copying a log."""
+        line = dumps(to_dict(record))
+        with self._lock:
+            if isinstance(record, EventEnvelope):
+                self._seq = max(self._seq, record.seq + 1)
+            event = (
+                record.event if isinstance(record, EventEnvelope | VersionedThreadEvent) else record
+            )
+            self._append(line, boundary=isinstance(event, _BOUNDARY))
+
+    def _append(self, line: bytes, *, boundary: bool) -> None:
+        fd = self._fd
+        if fd is None:
+            raise ValueError(f"write to closed event log {self.path}")
+        if self._pending_newline:
+            line = b"\n" + line
+            self._pending_newline = False
+        data = memoryview(line + b"\n")
+        while data:
+            written = os.write(fd, data)
+            data = data[written:]
+        if self.fsync == "always" or (boundary and self.fsync == "boundary"):
+            os.fsync(fd)
+            self._dirty = False
+        else:
+            self._dirty = True
+
+    def sync(self) -> None:
+        """Force everything written so far to stable storage."""
+        with self._lock:
+            if self._fd is not None and self._dirty:
+                os.fsync(self._fd)
+                self._dirty = False
+
+    def close(self) -> None:
+        """Sync (unless ``fsync="never"``) and close. Idempotent."""
+        with self._lock:
+            if self._fd is None:
+                return
+            try:
+                if self._dirty and self.fsync != "never":
+                    os.fsync(self._fd)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"JsonlWriter({str(self.path)!r}, form={self.form.value!r}, run_id={self.run_id!r})"
+
+
+def _inspect_tail(path: Path, window: int = 1 << 16) -> tuple[int, bool]:
+    """The last envelope ``seq`` in the file's tail (-1 if none), and whether the file
+    ends in a torn line (no final newline)."""
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - window))
+            tail = f.read()
+    except OSError:
+        return -1, False
+    torn = bool(tail) and not tail.endswith(b"\n")
+    for raw in reversed(tail.split(b"\n")):
+        if not raw.strip():
+            continue
+        try:
+            data = loads(raw)
+        except ValueError:
+            continue  # a torn last line, or the cut start of the window
+        if type(data) is dict and type(data.get("seq")) is int:
+            return int(data["seq"]), torn
+    return -1, torn
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@attrs.frozen
+class LogEntry:
+    """One event read from a log: where it was and what form it had."""
+
+    line: int
+    """1-based line number in the file."""
+    record: LogRecord
+    """What the line held: a bare event, a :class:`VersionedThreadEvent` or an envelope."""
+
+    @property
+    def event(self) -> ThreadEvent:
+        record = self.record
+        if isinstance(record, EventEnvelope | VersionedThreadEvent):
+            return record.event
+        return record
+
+    @property
+    def form(self) -> WireForm:
+        if isinstance(self.record, EventEnvelope):
+            return WireForm.ENVELOPE
+        if isinstance(self.record, VersionedThreadEvent):
+            return WireForm.VERSIONED
+        return WireForm.BARE
+
+    @property
+    def envelope(self) -> EventEnvelope | None:
+        return self.record if isinstance(self.record, EventEnvelope) else None
+
+    @property
+    def schema_version(self) -> str | None:
+        record = self.record
+        if isinstance(record, EventEnvelope | VersionedThreadEvent):
+            return record.schema_version
+        return None
+
+
+@attrs.frozen
+class LogIssue:
+    """A line the reader could not use."""
+
+    source: str
+    line: int
+    path: str
+    message: str
+    kind: Literal["malformed", "truncated", "too_long"] = "malformed"
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}: "
+        return f"{where}{self.path}: {self.message}" if self.path != "$" else where + self.message
+
+
+class EventReader:
+    """Stream the events of a JSONL log in constant memory.
+
+    Lines are split on ``\\n`` only (JSON strings may hold U+2028 and friends raw). Bare
+    events, VT Code's versioned lines and our envelopes may be mixed in one file. Blank
+    lines are skipped.
+
+    * ``strict=True`` raises :class:`EventDecodeError` (with file, line and field path) at
+      the first bad line;
+    * ``strict=False`` skips bad lines, counting them in :attr:`malformed` and keeping the
+      first ``max_issues`` in :attr:`issues`.
+
+    Either way, a last line without its newline that does not parse is a write cut short
+    by a crash: it is reported in :attr:`issues` as ``truncated`` and skipped, not raised.
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | IO[bytes],
+        *,
+        strict: bool = True,
+        name: str | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_issues: int = 100,
+    ) -> None:
+        self._source = source
+        if name is None:
+            name = (
+                str(source)
+                if isinstance(source, str | os.PathLike)
+                else getattr(source, "name", "<stream>")
+            )
+        self.name = str(name)
+        self.strict = strict
+        self.max_line_bytes = max_line_bytes
+        self.max_issues = max_issues
+        self.lines = 0
+        """Lines read so far (including blank and bad ones)."""
+        self.events = 0
+        """Events yielded so far."""
+        self.malformed = 0
+        """Bad lines skipped (lenient mode), not counting a truncated last line."""
+        self.truncated = False
+        """Whether the file ended in a torn line."""
+        self.issues: list[LogIssue] = []
+
+    def _issue(self, issue: LogIssue) -> None:
+        if len(self.issues) < self.max_issues:
+            self.issues.append(issue)
+
+    def __iter__(self) -> Iterator[LogEntry]:
+        if isinstance(self._source, str | os.PathLike):
+            with open(self._source, "rb") as f:
+                yield from self._read(f)
+        else:
+            yield from self._read(self._source)
+
+    def _read(self, f: IO[bytes]) -> Iterator[LogEntry]:
+        limit = self.max_line_bytes
+        number = 0
+        while True:
+            raw = f.readline(limit + 1)
+            if not raw:
+                return
+            number += 1
+            self.lines = number
+            complete = raw.endswith(b"\n")
+            if not complete and len(raw) > limit:
+                _skip_rest_of_line(f)
+                error = EventDecodeError(f"line longer than {limit} bytes")
+                self._bad(error, number, kind="too_long")
+                continue
+            line = raw.rstrip(b"\r\n") if complete else raw
+            if not line.strip():
+                continue
+            try:
+                record = parse_record(line)
+            except EventDecodeError as exc:
+                if not complete and not f.read(1):
+                    self.truncated = True
+                    self._issue(
+                        LogIssue(
+                            self.name,
+                            number,
+                            "$",
+                            f"last line is cut short ({exc.message})",
+                            "truncated",
+                        )
+                    )
+                    return
+                self._bad(exc, number)
+                continue
+            self.events += 1
+            yield LogEntry(number, record)
+
+    def _bad(self, exc: EventDecodeError, number: int, kind: Any = "malformed") -> None:
+        if self.strict:
+            raise exc.located(self.name, number)
+        self.malformed += 1
+        self._issue(LogIssue(self.name, number, exc.path, exc.message, kind))
+
+
+def _skip_rest_of_line(f: IO[bytes], chunk: int = 1 << 20) -> None:
+    while True:
+        raw = f.readline(chunk)
+        if not raw or raw.endswith(b"\n"):
+            return
+
+
+def iter_events(
+    source: str | os.PathLike[str] | IO[bytes], *, strict: bool = True
+) -> Iterator[ThreadEvent]:
+    """The events of a log, whatever line form each has."""
+    for entry in EventReader(source, strict=strict):
+        yield entry.event

@@ -1,0 +1,406 @@
+"""Wire machinery shared by every vocabulary class.
+
+The rules mirror what serde does for the Rust producers (VT Code, Codex), plus two
+things serde does not do, so that reading and writing back is lossless:
+
+* every object keeps the keys it did not know in ``extra`` and writes them back;
+* an object read from the wire remembers the order (and presence) of its keys and is
+  written back in exactly that order, so ``"exit_code": null`` stays ``null`` and an
+  absent key stays absent.
+
+Objects built in Python have no wire order: they are written in declaration order, with
+``skip_if_none`` fields (serde's ``skip_serializing_if = "Option::is_none"``) left out
+when ``None`` and ``extra`` keys last.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import cattrs
+import orjson
+
+__all__ = [
+    "SKIP_IF_NONE",
+    "WireError",
+    "converter",
+    "dumps",
+    "loads",
+    "WireObject",
+    "optional",
+    "tag",
+]
+
+SKIP_IF_NONE = "agent_trace.skip_if_none"
+_TAG = "agent_trace.tag"
+
+
+class WireError(ValueError):
+    """A value on the wire does not fit the vocabulary.
+
+    ``path`` is a JSON path relative to the object being decoded (``$.item.exit_code``).
+    """
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path != "$" else self.message
+
+
+class _AtIndex(Exception):
+    """Internal: an error inside element ``index`` of a list."""
+
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+def tag(value: str) -> Any:
+    """The serde tag (``"type"``) as a read-only attrs field at the place serde writes it."""
+    return attrs.field(default=value, init=False, metadata={_TAG: True})
+
+
+def optional(default: Any = None) -> Any:
+    """An ``Option<T>`` field with ``skip_serializing_if = "Option::is_none"``."""
+    return attrs.field(default=default, metadata={SKIP_IF_NONE: True})
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class WireObject:
+    """Base of every vocabulary class: unknown keys in ``extra``, wire order remembered.
+
+    Subclasses are ``@attrs.frozen(kw_only=True, repr=False)``. ``extra`` holds the keys
+    this version does not know; they are written back after the known ones (or in their
+    original place for an object that was read from the wire).
+    """
+
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _wire_keys: tuple[str, ...] | None = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{a.name}={getattr(self, a.name)!r}"
+            for a in attrs.fields(type(self))
+            if a.repr and a.name not in ("extra", "_wire_keys")
+        ]
+        if self.extra:
+            parts.append(f"extra={self.extra!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+_BIG_INT = re.compile(rb"(?<![0-9.eE])-?[0-9]{20,}")
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse one JSON document exactly as serde_json would accept it.
+
+    orjson silently turns integers beyond 64 bits into floats; such documents go through
+    the standard library so the digits survive.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if _BIG_INT.search(raw):
+        import json
+
+        return json.loads(raw)
+    return orjson.loads(raw)
+
+
+def dumps(value: Any) -> bytes:
+    """Serialize like serde_json: compact separators, raw UTF-8, ``\\u001f`` escapes."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits (kept exact by ``loads``): orjson refuses them.
+        import json
+
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --------------------------------------------------------------------------- converter
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _expect(kind: str, value: Any) -> WireError:
+    shown = repr(value) if isinstance(value, int | float | str) and len(repr(value)) < 40 else ""
+    got = _json_type(value) + (f" {shown}" if shown else "")
+    return WireError(f"expected {kind}, got {got}")
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _expect("a string", value)
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    raise _expect("an integer", value)
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    # An integer stays an integer so it is written back as it was read.
+    if type(value) is float or type(value) is int:
+        return value
+    raise _expect("a number", value)
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _expect("true or false", value)
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        return typing.get_args(tp)
+    return ()
+
+
+def _open_enum_of(tp: Any) -> type[enum.Enum] | None:
+    """``SomeEnum | str`` (optionally ``| None``): an enum that keeps unknown values."""
+    args = [a for a in _union_args(tp) if a is not type(None)]
+    if len(args) == 2 and str in args:
+        other = args[0] if args[1] is str else args[1]
+        if isinstance(other, type) and issubclass(other, enum.Enum):
+            return other
+    return None
+
+
+def _make_open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    enum_cls = _open_enum_of(tp)
+    assert enum_cls is not None
+    lookup: dict[str, Any] = {m.value: m for m in enum_cls}
+    nullable = type(None) in _union_args(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is str:
+            return lookup.get(value, value)
+        if value is None and nullable:
+            return None
+        raise _expect("a string", value)
+
+    return structure
+
+
+def _is_list(tp: Any) -> bool:
+    return typing.get_origin(tp) is list
+
+
+def _make_list_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    (elem,) = typing.get_args(tp) or (Any,)
+    handler = converter.get_structure_hook(elem)
+
+    def structure(value: Any, _: Any) -> list[Any]:
+        if type(value) is not list:
+            raise _expect("an array", value)
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(handler(element, elem))
+            except Exception as exc:
+                raise _AtIndex(index, exc) from exc
+        return out
+
+    return structure
+
+
+def _is_dict_any(tp: Any) -> bool:
+    return typing.get_origin(tp) is dict
+
+
+def _structure_object(value: Any, _: Any) -> dict[str, Any]:
+    if type(value) is dict:
+        return value
+    raise _expect("an object", value)
+
+
+def _wire_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
+    return tuple(a for a in attrs.fields(cls) if a.name not in ("extra", "_wire_keys"))
+
+
+def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
+    attrs.resolve_types(cls)
+    fields = _wire_fields(cls)
+    known = frozenset(a.name for a in fields)
+    readable = [a for a in fields if a.init]
+    hooks = [(a.name, a.type, converter.get_structure_hook(a.type)) for a in readable]
+    required = frozenset(a.name for a in readable if a.default is attrs.NOTHING)
+    setattr_ = object.__setattr__
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is not dict:
+            raise _expect("an object", value)
+        kwargs: dict[str, Any] = {}
+        for name, tp, hook in hooks:
+            if name in value:
+                try:
+                    kwargs[name] = hook(value[name], tp)
+                except WireError as exc:
+                    raise WireError(exc.message, _join(name, exc.path)) from None
+                except _AtIndex as exc:
+                    raise _nest(name, exc) from None
+            elif name in required:
+                raise WireError("required field missing", f"$.{name}")
+        obj = cls(**kwargs)
+        extra = {k: v for k, v in value.items() if k not in known}
+        if extra:
+            setattr_(obj, "extra", extra)
+        setattr_(obj, "_wire_keys", tuple(value))
+        return obj
+
+    return structure
+
+
+def _join(name: str, path: str) -> str:
+    return f"$.{name}{path[1:]}"
+
+
+def _nest(name: str, exc: _AtIndex) -> WireError:
+    inner = exc.error
+    while isinstance(inner, _AtIndex):  # pragma: no cover - nested lists are not used
+        inner = inner.error
+    if isinstance(inner, WireError):
+        return WireError(inner.message, f"$.{name}[{exc.index}]{inner.path[1:]}")
+    return WireError(str(inner), f"$.{name}[{exc.index}]")
+
+
+def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
+    attrs.resolve_types(cls)
+    fields = _wire_fields(cls)
+    entries = []
+    for a in fields:
+        hook = converter.get_unstructure_hook(a.type) if not a.metadata.get(_TAG) else None
+        entries.append((a.name, hook, bool(a.metadata.get(SKIP_IF_NONE))))
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        wire_keys = obj._wire_keys
+        out: dict[str, Any] = {}
+        if wire_keys is None:
+            for name, hook, skip in entries:
+                value = getattr(obj, name)
+                if value is None:
+                    if not skip:
+                        out[name] = None
+                else:
+                    out[name] = value if hook is None else hook(value)
+            if obj.extra:
+                out.update(obj.extra)
+            return out
+        extra = obj.extra
+        values = {}
+        for name, hook, _skip in entries:
+            value = getattr(obj, name)
+            values[name] = value if hook is None or value is None else hook(value)
+        for key in wire_keys:
+            out[key] = values[key] if key in values else extra[key]
+        return out
+
+    return unstructure
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(detailed_validation=False)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(float, _structure_float)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook_func(lambda t: t is Any, lambda v, _: v)
+    conv.register_unstructure_hook_func(lambda t: t is Any, _identity)
+    conv.register_structure_hook_func(_is_dict_any, _structure_object)
+    conv.register_unstructure_hook_func(_is_dict_any, _identity)
+    conv.register_structure_hook_factory(
+        lambda t: _open_enum_of(t) is not None, _make_open_enum_hook
+    )
+    conv.register_unstructure_hook_func(lambda t: _open_enum_of(t) is not None, _enum_value)
+    conv.register_structure_hook_factory(_is_list, _make_list_hook)
+    conv.register_structure_hook_factory(attrs.has, _structure_factory)
+    conv.register_unstructure_hook_factory(attrs.has, _unstructure_factory)
+    return conv
+
+
+converter: cattrs.Converter = _make_converter()
+
+
+def tagged_union(
+    union: Any,
+    members: list[type],
+    fallback: Callable[[dict[str, Any]], Any],
+    *,
+    what: str,
+) -> tuple[Callable[[Any], Any], Callable[[Any], dict[str, Any]]]:
+    """Register structure/unstructure hooks for a ``type``-tagged union.
+
+    Unknown tags become ``fallback(raw_dict)``, which keeps the dict and writes it back as
+    it was (serde's ``#[serde(other)]`` drops it).
+    """
+    by_tag: dict[str, tuple[type, Callable[[Any, Any], Any]]] = {}
+    dump: dict[type, Callable[[Any], dict[str, Any]]] = {}
+    for member in members:
+        by_tag[str(attrs.fields_dict(member)["type"].default)] = (member, converter.get_structure_hook(member))
+        dump[member] = converter.get_unstructure_hook(member)
+
+    def structure(value: Any, _: Any = None) -> Any:
+        if type(value) is not dict:
+            raise _expect(f"{what} object", value)
+        tag_value = value.get("type")
+        hit = by_tag.get(tag_value) if isinstance(tag_value, str) else None
+        if hit is None:
+            if "type" not in value:
+                raise WireError("required field missing", "$.type")
+            if type(tag_value) is not str:
+                raise WireError(_expect("a string", tag_value).message, "$.type")
+            return fallback(value)
+        return hit[1](value, hit[0])
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        hook = dump.get(obj.__class__)
+        if hook is None:
+            return obj.data  # type: ignore[no-any-return]
+        return hook(obj)
+
+    converter.register_structure_hook(union, structure)
+    converter.register_unstructure_hook(union, unstructure)
+    return structure, unstructure
+
+
+def check_mapping(value: Any) -> Mapping[str, Any]:
+    if type(value) is not dict:
+        raise _expect("an object", value)
+    return value
