@@ -34,6 +34,7 @@ from ._jsonl import (
     LogIssue,
     iter_events,
 )
+from ._schema import ValidationReport, event_json_schema, validate_log
 from ._vocabulary import (
     AgentMessageItem,
     CommandExecutionItem,
@@ -118,12 +119,14 @@ __all__ = [
     "TurnFailedEvent",
     "TurnStartedEvent",
     "UnknownEvent",
+    "ValidationReport",
     "UnknownItem",
     "Usage",
     "VersionedThreadEvent",
     "WebSearchItem",
     "WireForm",
     "compare_envelopes",
+    "event_json_schema",
     "envelope_sort_key",
     "from_dict",
     "from_json",
@@ -135,4 +138,5 @@ __all__ = [
     "to_dict",
     "to_json",
     "utc_timestamp",
+    "validate_log",
 ]

@@ -13,7 +13,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from ._wire import WireError, WireObject, optional, tag
+from ._wire import DUPLICATE_ID, WireError, WireObject, optional, tag
 
 __all__ = [
     "AgentMessageItem",
@@ -246,10 +246,16 @@ class McpToolCallItem(WireObject):
 
 @frozen
 class WebSearchItem(WireObject):
-    """A web search. Newer Codex repeats ``id`` inside the item: see ``search_id``."""
+    """A web search (VT Code: ``provider``/``results``; newer Codex: ``action``).
+
+    Newer Codex writes the key ``id`` twice: the item id, then the search's own id after
+    ``type``. The second one is ``search_id`` here and is written back as that second
+    ``id`` key.
+    """
 
     id: str
     type: Literal["web_search"] = tag("web_search")
+    search_id: str | None = optional(wire_name=DUPLICATE_ID)
     query: str
     provider: str | None = optional()
     results: list[str] | None = optional()

@@ -38,7 +38,16 @@ __all__ = [
 ]
 
 SKIP_IF_NONE = "agent_trace.skip_if_none"
+WIRE_NAME = "agent_trace.wire_name"
 _TAG = "agent_trace.tag"
+
+DUPLICATE_ID = "\x00dup:id"
+"""Stands for a second ``id`` key in one object (newer Codex ``web_search`` items).
+
+A Python dict cannot hold a key twice; :func:`loads` files the second ``id`` under this
+name and :func:`dumps` writes it back as ``"id"`` where it was."""
+_DUPLICATE_ID_JSON = b'"\\u0000dup:id"'
+_WEB_SEARCH = b'"web_search"'
 
 
 class WireError(ValueError):
@@ -70,9 +79,12 @@ def tag(value: str) -> Any:
     return attrs.field(default=value, init=False, metadata={_TAG: True})
 
 
-def optional(default: Any = None) -> Any:
+def optional(default: Any = None, *, wire_name: str | None = None) -> Any:
     """An ``Option<T>`` field with ``skip_serializing_if = "Option::is_none"``."""
-    return attrs.field(default=default, metadata={SKIP_IF_NONE: True})
+    metadata: dict[str, Any] = {SKIP_IF_NONE: True}
+    if wire_name is not None:
+        metadata[WIRE_NAME] = wire_name
+    return attrs.field(default=default, metadata=metadata)
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -104,13 +116,28 @@ class WireObject:
 _BIG_INT = re.compile(rb"(?<![0-9.eE])-?[0-9]{20,}")
 
 
+def _keep_duplicate_id(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key == "id" and "id" in out and DUPLICATE_ID not in out:
+            out[DUPLICATE_ID] = value
+        else:
+            out[key] = value
+    return out
+
+
 def loads(data: bytes | str) -> Any:
     """Parse one JSON document exactly as serde_json would accept it.
 
     orjson silently turns integers beyond 64 bits into floats; such documents go through
-    the standard library so the digits survive.
+    the standard library so the digits survive. So do documents with a ``web_search``
+    item, whose second ``id`` key (newer Codex) is kept as :data:`DUPLICATE_ID`.
     """
     raw = data.encode() if isinstance(data, str) else data
+    if _WEB_SEARCH in raw:
+        import json
+
+        return json.loads(raw, object_pairs_hook=_keep_duplicate_id)
     if _BIG_INT.search(raw):
         import json
 
@@ -121,12 +148,15 @@ def loads(data: bytes | str) -> Any:
 def dumps(value: Any) -> bytes:
     """Serialize like serde_json: compact separators, raw UTF-8, ``\\u001f`` escapes."""
     try:
-        return orjson.dumps(value)
+        out = orjson.dumps(value)
     except orjson.JSONEncodeError:
         # Integers beyond 64 bits (kept exact by ``loads``): orjson refuses them.
         import json
 
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        out = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    if _DUPLICATE_ID_JSON in out:
+        out = out.replace(_DUPLICATE_ID_JSON, b'"id"')
+    return out
 
 
 # --------------------------------------------------------------------------- converter
@@ -250,9 +280,11 @@ def _wire_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
 def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
     attrs.resolve_types(cls)
     fields = _wire_fields(cls)
-    known = frozenset(a.name for a in fields)
+    known = frozenset(_wire_name(a) for a in fields)
     readable = [a for a in fields if a.init]
-    hooks = [(a.name, a.type, converter.get_structure_hook(a.type)) for a in readable]
+    hooks = [
+        (a.name, _wire_name(a), a.type, converter.get_structure_hook(a.type)) for a in readable
+    ]
     required = frozenset(a.name for a in readable if a.default is attrs.NOTHING)
     setattr_ = object.__setattr__
 
@@ -260,16 +292,16 @@ def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         if type(value) is not dict:
             raise _expect("an object", value)
         kwargs: dict[str, Any] = {}
-        for name, tp, hook in hooks:
-            if name in value:
+        for name, key, tp, hook in hooks:
+            if key in value:
                 try:
-                    kwargs[name] = hook(value[name], tp)
+                    kwargs[name] = hook(value[key], tp)
                 except WireError as exc:
-                    raise WireError(exc.message, _join(name, exc.path)) from None
+                    raise WireError(exc.message, _join(key, exc.path)) from None
                 except _AtIndex as exc:
-                    raise _nest(name, exc) from None
+                    raise _nest(key, exc) from None
             elif name in required:
-                raise WireError("required field missing", f"$.{name}")
+                raise WireError("required field missing", f"$.{key}")
         obj = cls(**kwargs)
         extra = {k: v for k, v in value.items() if k not in known}
         if extra:
@@ -278,6 +310,10 @@ def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         return obj
 
     return structure
+
+
+def _wire_name(a: attrs.Attribute[Any]) -> str:
+    return str(a.metadata.get(WIRE_NAME, a.name))
 
 
 def _join(name: str, path: str) -> str:
@@ -299,27 +335,27 @@ def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
     entries = []
     for a in fields:
         hook = converter.get_unstructure_hook(a.type) if not a.metadata.get(_TAG) else None
-        entries.append((a.name, hook, bool(a.metadata.get(SKIP_IF_NONE))))
+        entries.append((a.name, _wire_name(a), hook, bool(a.metadata.get(SKIP_IF_NONE))))
 
     def unstructure(obj: Any) -> dict[str, Any]:
         wire_keys = obj._wire_keys
         out: dict[str, Any] = {}
         if wire_keys is None:
-            for name, hook, skip in entries:
+            for name, key, hook, skip in entries:
                 value = getattr(obj, name)
                 if value is None:
                     if not skip:
-                        out[name] = None
+                        out[key] = None
                 else:
-                    out[name] = value if hook is None else hook(value)
+                    out[key] = value if hook is None else hook(value)
             if obj.extra:
                 out.update(obj.extra)
             return out
         extra = obj.extra
         values = {}
-        for name, hook, _skip in entries:
+        for name, key, hook, _skip in entries:
             value = getattr(obj, name)
-            values[name] = value if hook is None or value is None else hook(value)
+            values[key] = value if hook is None or value is None else hook(value)
         for key in wire_keys:
             out[key] = values[key] if key in values else extra[key]
         return out
@@ -373,7 +409,10 @@ def tagged_union(
     by_tag: dict[str, tuple[type, Callable[[Any, Any], Any]]] = {}
     dump: dict[type, Callable[[Any], dict[str, Any]]] = {}
     for member in members:
-        by_tag[str(attrs.fields_dict(member)["type"].default)] = (member, converter.get_structure_hook(member))
+        by_tag[str(attrs.fields_dict(member)["type"].default)] = (
+            member,
+            converter.get_structure_hook(member),
+        )
         dump[member] = converter.get_unstructure_hook(member)
 
     def structure(value: Any, _: Any = None) -> Any:
