@@ -127,11 +127,11 @@ class _Builder:
         self.defs[name] = schema
 
     def union_schema(self, name: str, members: tuple[type, ...], description: str) -> None:
-        tags = []
+        tags: list[str] = []
         branches = []
         for cls in members:
             self.class_schema(cls)
-            tag_value = attrs.fields_dict(cls)["type"].default
+            tag_value = str(attrs.fields_dict(cls)["type"].default)
             tags.append(tag_value)
             branches.append(
                 {
