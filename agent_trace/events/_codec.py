@@ -74,6 +74,8 @@ tagged_union(ThreadItem, list(ITEM_CLASSES), _unknown_item, what="an item")
 _structure_event, _unstructure_event = tagged_union(
     ThreadEvent, list(EVENT_CLASSES), UnknownEvent, what="an event"
 )
+dump_event: Callable[[Any], dict[str, Any]] = _unstructure_event
+"""The JSON object of a bare event (no wrapper dispatch): the writer's hot path."""
 _structure_versioned = converter.get_structure_hook(VersionedThreadEvent)
 _unstructure_versioned: Callable[[Any], dict[str, Any]]
 _unstructure_envelope: Callable[[Any], dict[str, Any]]

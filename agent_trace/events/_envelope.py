@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import enum
 import os
+import random
 import re
 import threading
 import time
@@ -74,26 +75,55 @@ class EventEnvelope(WireObject):
 
 # --------------------------------------------------------------------------- ids and time
 
+_random = random.Random(int.from_bytes(os.urandom(16)))
 _id_lock = threading.Lock()
-_id_state = [0, 0]  # last millisecond, counter within it
+# last millisecond, counter within it, id prefix for that millisecond, its timestamp text
+_id_state: list[Any] = [0, 0, "", ""]
+
+
+def _reseed() -> None:  # a forked child must not repeat its parent's ids
+    _random.seed(int.from_bytes(os.urandom(16)))
+
+
+os.register_at_fork(after_in_child=_reseed)
 
 
 def new_event_id() -> str:
-    """A UUIDv7 string; ids made by one process sort in creation order (RFC 9562 §6.2)."""
+    """A UUIDv7 string; ids made by one process sort in creation order (RFC 9562 §6.2).
+
+    The random bits come from a generator seeded from ``os.urandom`` (and reseeded in
+    forked children): ids must be unique, not secret.
+    """
+    return stamp()[0]
+
+
+def stamp() -> tuple[str, str]:
+    """A new event id and the matching RFC 3339 timestamp, from one clock reading."""
     now_ms = time.time_ns() // 1_000_000
     with _id_lock:
-        last_ms, counter = _id_state
-        if now_ms <= last_ms:
-            now_ms, counter = last_ms, counter + 1
+        state = _id_state
+        last_ms = state[0]
+        if now_ms <= last_ms:  # same millisecond (or the clock stepped back): count up
+            now_ms, counter = last_ms, state[1] + 1
             if counter > 0xFFF:
                 now_ms, counter = now_ms + 1, 0
         else:
-            counter = int.from_bytes(os.urandom(1)) << 2  # leave room to count up
-        _id_state[0], _id_state[1] = now_ms, counter
-    rand_b = int.from_bytes(os.urandom(8)) & 0x3FFF_FFFF_FFFF_FFFF
-    value = (now_ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            counter = _random.getrandbits(8) << 2  # random start, room to count up
+        if now_ms != last_ms:
+            state[2] = "%08x-%04x-7" % (now_ms >> 16 & 0xFFFF_FFFF, now_ms & 0xFFFF)  # noqa: UP031
+            state[3] = utc_timestamp(now_ms * 1_000_000)
+        state[0] = now_ms
+        state[1] = counter
+        prefix, ts = state[2], state[3]
+        rand_b = _random.getrandbits(62)
+    # unix_ts_ms(48) | ver=7 | counter(12) | var=0b10 | rand_b(62)
+    event_id = "%s%03x-%04x-%012x" % (  # noqa: UP031 - one formatting op, the fastest here
+        prefix,
+        counter,
+        0x8000 | rand_b >> 48,
+        rand_b & 0xFFFF_FFFF_FFFF,
+    )
+    return event_id, ts
 
 
 _second_cache: list[Any] = [-1, ""]

@@ -11,13 +11,14 @@ from typing import IO, Any, Literal
 import attrs
 
 from ._codec import EventDecodeError, LogRecord, parse_record, to_dict
+from ._codec import dump_event as _dump_event
 from ._envelope import (
     EVENT_SCHEMA_VERSION,
     EventEnvelope,
     VersionedThreadEvent,
     WireForm,
     new_event_id,
-    utc_timestamp,
+    stamp,
 )
 from ._vocabulary import (
     ThreadCompletedEvent,
@@ -71,6 +72,7 @@ class JsonlWriter:
             raise ValueError(f"fsync must be 'never', 'boundary' or 'always', not {fsync!r}")
         self.path = Path(path)
         self.form = WireForm(form)
+        self._envelope = self.form is WireForm.ENVELOPE
         self.run_id = run_id if run_id is not None else new_event_id()
         self.schema_version = schema_version
         self.fsync = fsync
@@ -92,15 +94,17 @@ class JsonlWriter:
 
     def write(self, event: ThreadEvent) -> None:
         """Append one event in this writer's form."""
-        body = to_dict(event)
+        body = _dump_event(event)
+        boundary = isinstance(event, _BOUNDARY)
         with self._lock:
-            if self.form is WireForm.ENVELOPE:
+            if self._envelope:
+                event_id, ts = stamp()
                 line = dumps(
                     {
                         "schema_version": self.schema_version,
                         "seq": self._seq,
-                        "id": new_event_id(),
-                        "ts": utc_timestamp(),
+                        "id": event_id,
+                        "ts": ts,
                         "run_id": self.run_id,
                         "event": body,
                     }
@@ -110,7 +114,7 @@ class JsonlWriter:
                 line = dumps({"schema_version": self.schema_version, "event": body})
             else:
                 line = dumps(body)
-            self._append(line, boundary=isinstance(event, _BOUNDARY))
+            self._append(line, boundary=boundary)
 
     __call__ = write
 
@@ -132,10 +136,11 @@ class JsonlWriter:
         if self._pending_newline:
             line = b"\n" + line
             self._pending_newline = False
-        data = memoryview(line + b"\n")
-        while data:
-            written = os.write(fd, data)
+        data = line + b"\n"
+        written = os.write(fd, data)
+        while written < len(data):  # rare: a signal or a full disk cut the write short
             data = data[written:]
+            written = os.write(fd, data)
         if self.fsync == "always" or (boundary and self.fsync == "boundary"):
             os.fsync(fd)
             self._dirty = False

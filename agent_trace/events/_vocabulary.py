@@ -13,7 +13,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from ._wire import DUPLICATE_ID, WireError, WireObject, optional, tag
+from ._wire import DUPLICATE_ID, WireError, WireObject, note_duplicate_id, optional, tag
 
 __all__ = [
     "AgentMessageItem",
@@ -260,6 +260,10 @@ class WebSearchItem(WireObject):
     provider: str | None = optional()
     results: list[str] | None = optional()
     action: Any = optional()
+
+    def __attrs_post_init__(self) -> None:
+        if self.search_id is not None:
+            note_duplicate_id()
 
 
 @frozen

@@ -137,6 +137,7 @@ def loads(data: bytes | str) -> Any:
     if _WEB_SEARCH in raw:
         import json
 
+        _duplicate_ids_seen[0] = True
         return json.loads(raw, object_pairs_hook=_keep_duplicate_id)
     if _BIG_INT.search(raw):
         import json
@@ -154,9 +155,18 @@ def dumps(value: Any) -> bytes:
         import json
 
         out = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    if _DUPLICATE_ID_JSON in out:
+    if _duplicate_ids_seen[0] and _DUPLICATE_ID_JSON in out:
         out = out.replace(_DUPLICATE_ID_JSON, b'"id"')
     return out
+
+
+_duplicate_ids_seen = [False]
+
+
+def note_duplicate_id() -> None:
+    """Called when an object carrying :data:`DUPLICATE_ID` exists; until then
+    :func:`dumps` skips looking for it."""
+    _duplicate_ids_seen[0] = True
 
 
 # --------------------------------------------------------------------------- converter
@@ -329,38 +339,73 @@ def _nest(name: str, exc: _AtIndex) -> WireError:
     return WireError(str(inner), f"$.{name}[{exc.index}]")
 
 
+_PLAIN = (str, int, float, bool)
+
+
+def _is_plain(tp: Any) -> bool:
+    """Types whose values go to JSON as they are (no hook needed)."""
+    if tp is Any or tp in _PLAIN:
+        return True
+    args = _union_args(tp)
+    if args:
+        return all(a is type(None) or _is_plain(a) for a in args) and _open_enum_of(tp) is None
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        return True
+    if origin is list:
+        return all(_is_plain(a) for a in typing.get_args(tp))
+    return False
+
+
 def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """Straight-line code per class (as cattrs generates), keeping serde's key order."""
     attrs.resolve_types(cls)
     fields = _wire_fields(cls)
+    env: dict[str, Any] = {}
+    lines = [
+        "def unstructure(obj):",
+        "    if obj._wire_keys is not None:",
+        "        return in_wire_order(obj)",
+        "    out = {}",
+    ]
     entries = []
-    for a in fields:
-        hook = converter.get_unstructure_hook(a.type) if not a.metadata.get(_TAG) else None
-        entries.append((a.name, _wire_name(a), hook, bool(a.metadata.get(SKIP_IF_NONE))))
+    for i, a in enumerate(fields):
+        key = _wire_name(a)
+        if a.metadata.get(_TAG):
+            lines.append(f"    out[{key!r}] = {a.default!r}")
+            entries.append((a.name, key, None))
+            continue
+        skip = bool(a.metadata.get(SKIP_IF_NONE))
+        if _is_plain(a.type):
+            expr, hook = "v", None
+        elif _open_enum_of(a.type) is not None:
+            expr, hook = "(v if v.__class__ is str else v._value_)", _enum_value
+        else:
+            hook = converter.get_unstructure_hook(a.type)
+            env[f"h{i}"] = hook
+            expr = f"h{i}(v)"
+        entries.append((a.name, key, hook))
+        lines.append(f"    v = obj.{a.name}")
+        if skip:
+            lines.append("    if v is not None:")
+            lines.append(f"        out[{key!r}] = {expr}")
+        elif expr == "v":
+            lines.append(f"    out[{key!r}] = v")
+        else:
+            lines.append(f"    out[{key!r}] = None if v is None else {expr}")
+    lines += ["    if obj.extra:", "        out.update(obj.extra)", "    return out"]
 
-    def unstructure(obj: Any) -> dict[str, Any]:
-        wire_keys = obj._wire_keys
-        out: dict[str, Any] = {}
-        if wire_keys is None:
-            for name, key, hook, skip in entries:
-                value = getattr(obj, name)
-                if value is None:
-                    if not skip:
-                        out[key] = None
-                else:
-                    out[key] = value if hook is None else hook(value)
-            if obj.extra:
-                out.update(obj.extra)
-            return out
+    def in_wire_order(obj: Any) -> dict[str, Any]:
         extra = obj.extra
         values = {}
-        for name, key, hook, _skip in entries:
+        for name, key, hook in entries:
             value = getattr(obj, name)
             values[key] = value if hook is None or value is None else hook(value)
-        for key in wire_keys:
-            out[key] = values[key] if key in values else extra[key]
-        return out
+        return {key: values[key] if key in values else extra[key] for key in obj._wire_keys}
 
-    return unstructure
+    env["in_wire_order"] = in_wire_order
+    exec(compile("\n".join(lines), f"<agent_trace unstructure {cls.__name__}>", "exec"), env)
+    return env["unstructure"]  # type: ignore[no-any-return]
 
 
 def _identity(value: Any) -> Any:
