@@ -31,7 +31,6 @@ __all__ = [
 EVENT_SCHEMA_VERSION = "0.1.0"
 """Semantic version of the event vocabulary this package writes (see ``docs/events.md``)."""
 
-frozen = attrs.frozen(kw_only=True, repr=False)
 
 
 class WireForm(enum.StrEnum):
@@ -45,7 +44,7 @@ class WireForm(enum.StrEnum):
     """``{"schema_version", "seq", "id", "ts", "run_id", "event"}``: our run logs."""
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class VersionedThreadEvent(WireObject):
     """VT Code's ``VersionedThreadEvent``: the event plus the schema version it follows."""
 
@@ -53,7 +52,7 @@ class VersionedThreadEvent(WireObject):
     event: ThreadEvent
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class EventEnvelope(WireObject):
     """One line of an agent-trace run log.
 

@@ -53,7 +53,6 @@ __all__ = [
     "WebSearchItem",
 ]
 
-frozen = attrs.frozen(kw_only=True, repr=False)
 
 
 # --------------------------------------------------------------------------- enums
@@ -127,7 +126,7 @@ class ThreadCompletionSubtype(enum.StrEnum):
 # --------------------------------------------------------------------------- shared parts
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class Usage(WireObject):
     """Token usage of a turn (or, in newer Codex, of the thread so far)."""
 
@@ -138,14 +137,14 @@ class Usage(WireObject):
     reasoning_output_tokens: int | None = optional()
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ErrorDetail(WireObject):
     """``{"message": ...}`` as nested by Codex (``turn.failed.error``, ``mcp_tool_call.error``)."""
 
     message: str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class FileUpdateChange(WireObject):
     """One file touched by a ``file_change`` item."""
 
@@ -153,7 +152,7 @@ class FileUpdateChange(WireObject):
     kind: PatchChangeKind | str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class TodoEntry(WireObject):
     """One entry of a Codex ``todo_list`` item."""
 
@@ -167,7 +166,7 @@ class TodoEntry(WireObject):
 # flattened internally tagged enum.
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class AgentMessageItem(WireObject):
     """A message the agent wrote."""
 
@@ -176,7 +175,7 @@ class AgentMessageItem(WireObject):
     text: str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ReasoningItem(WireObject):
     """Reasoning text (a summary in Codex); ``stage`` comes from VT Code 0.11."""
 
@@ -186,7 +185,7 @@ class ReasoningItem(WireObject):
     stage: str | None = optional()
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class PlanItem(WireObject):
     """A plan the agent wrote (VT Code plan mode, newer Codex)."""
 
@@ -195,7 +194,7 @@ class PlanItem(WireObject):
     text: str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class CommandExecutionItem(WireObject):
     """A shell command and its (aggregated) output."""
 
@@ -208,7 +207,7 @@ class CommandExecutionItem(WireObject):
     status: CommandExecutionStatus | str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class FileChangeItem(WireObject):
     """Files the agent changed. No line information: attribution diffs snapshots."""
 
@@ -218,7 +217,7 @@ class FileChangeItem(WireObject):
     status: PatchApplyStatus | str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class McpToolCallItem(WireObject):
     """An MCP tool call: VT Code form (``tool_name``) or Codex form (``server``/``tool``)."""
 
@@ -244,7 +243,7 @@ class McpToolCallItem(WireObject):
         return self.tool_name or ""
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class WebSearchItem(WireObject):
     """A web search (VT Code: ``provider``/``results``; newer Codex: ``action``).
 
@@ -266,7 +265,7 @@ class WebSearchItem(WireObject):
             note_duplicate_id()
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class TodoListItem(WireObject):
     """A Codex to-do list."""
 
@@ -275,7 +274,7 @@ class TodoListItem(WireObject):
     items: list[TodoEntry]
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ToolInvocationItem(WireObject):
     """A VT Code tool call (its output follows as a ``tool_output`` item)."""
 
@@ -288,7 +287,7 @@ class ToolInvocationItem(WireObject):
     outcome: ToolInvocationOutcome | str | None = optional()
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ToolOutputItem(WireObject):
     """The output of a VT Code tool call; ``call_id`` names the ``tool_invocation`` item."""
 
@@ -302,7 +301,7 @@ class ToolOutputItem(WireObject):
     status: ToolCallStatus | str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ErrorItem(WireObject):
     """A non-fatal error recorded as an item."""
 
@@ -349,7 +348,7 @@ ThreadItem = Union[  # noqa: UP007 - a runtime alias registered with cattrs
 # --------------------------------------------------------------------------- events
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ThreadStartedEvent(WireObject):
     """A thread (an agent run / conversation) started."""
 
@@ -357,7 +356,7 @@ class ThreadStartedEvent(WireObject):
     thread_id: str
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ThreadCompletedEvent(WireObject):
     """A thread ended (VT Code 0.11)."""
 
@@ -373,7 +372,7 @@ class ThreadCompletedEvent(WireObject):
     num_turns: int
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class TurnStartedEvent(WireObject):
     """A turn started; VT Code 0.11 may attach a ``token_breakdown`` object."""
 
@@ -381,7 +380,7 @@ class TurnStartedEvent(WireObject):
     token_breakdown: dict[str, Any] | None = optional()
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class TurnCompletedEvent(WireObject):
     """A turn completed, with its token usage."""
 
@@ -389,7 +388,7 @@ class TurnCompletedEvent(WireObject):
     usage: Usage
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class TurnFailedEvent(WireObject):
     """A turn failed: VT Code writes ``message`` (and ``usage``), Codex ``error.message``."""
 
@@ -412,7 +411,7 @@ class TurnFailedEvent(WireObject):
         return self.error.message if self.error is not None else ""
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ItemStartedEvent(WireObject):
     """An item started (a command began, a tool was called, ...)."""
 
@@ -420,7 +419,7 @@ class ItemStartedEvent(WireObject):
     item: ThreadItem
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ItemUpdatedEvent(WireObject):
     """An item changed while in progress (VT Code streams message snapshots this way)."""
 
@@ -428,7 +427,7 @@ class ItemUpdatedEvent(WireObject):
     item: ThreadItem
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ItemCompletedEvent(WireObject):
     """An item reached its final state."""
 
@@ -436,7 +435,7 @@ class ItemCompletedEvent(WireObject):
     item: ThreadItem
 
 
-@frozen
+@attrs.frozen(kw_only=True, repr=False)
 class ThreadErrorEvent(WireObject):
     """A fatal error of the thread (wire tag ``error``)."""
 

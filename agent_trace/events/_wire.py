@@ -362,15 +362,16 @@ def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
     attrs.resolve_types(cls)
     fields = _wire_fields(cls)
     env: dict[str, Any] = {}
+    entries: list[tuple[str, str, Callable[[Any], Any] | None]] = []
     lines = [
         "def unstructure(obj):",
         "    if obj._wire_keys is not None:",
         "        return in_wire_order(obj)",
         "    out = {}",
     ]
-    entries = []
     for i, a in enumerate(fields):
         key = _wire_name(a)
+        hook: Callable[[Any], Any] | None
         if a.metadata.get(_TAG):
             lines.append(f"    out[{key!r}] = {a.default!r}")
             entries.append((a.name, key, None))
@@ -400,7 +401,7 @@ def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
         values = {}
         for name, key, hook in entries:
             value = getattr(obj, name)
-            values[key] = value if hook is None or value is None else hook(value)
+            values[key] = value if value is None or hook is None else hook(value)
         return {key: values[key] if key in values else extra[key] for key in obj._wire_keys}
 
     env["in_wire_order"] = in_wire_order

@@ -1,0 +1,86 @@
+"""The distribution: public surface, typing marker, light imports, examples that run."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import agent_trace
+import agent_trace.events
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (Path(agent_trace.__file__).parent / "py.typed").is_file()
+
+
+def test_version_is_served() -> None:
+    assert isinstance(agent_trace.__version__, str)
+    assert agent_trace.__version__[0].isdigit()
+    with pytest.raises(AttributeError):
+        _ = agent_trace.no_such_attribute
+
+
+def test_public_api_is_listed_and_importable() -> None:
+    names = agent_trace.events.__all__
+    assert len(names) == len(set(names))
+    for name in names:
+        assert hasattr(agent_trace.events, name), name
+    public = {n for n in dir(agent_trace.events) if not n.startswith("_")}
+    # every public attribute of the package that is one of ours is listed in __all__
+    ours = {
+        n
+        for n in public
+        if getattr(getattr(agent_trace.events, n), "__module__", "").startswith("agent_trace")
+    }
+    assert ours <= set(names), sorted(ours - set(names))
+
+
+def test_no_top_level_events_or_cli_package() -> None:
+    assert not (ROOT / "events" / "__init__.py").exists()
+    assert not (ROOT / "cli" / "__init__.py").exists()
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"{statement}; import sys, json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    return {m.split(".")[0] for m in json.loads(out)}
+
+
+def test_events_import_is_light() -> None:
+    loaded = _modules_after("import agent_trace.events")
+    heavy = loaded & {"git", "click", "jsonschema", "importlib_metadata"}
+    assert not heavy, heavy
+
+
+def test_private_modules_are_not_the_api() -> None:
+    for module in ("_wire", "_codec", "_jsonl", "_vocabulary", "_envelope", "_emitters"):
+        assert importlib.import_module(f"agent_trace.events.{module}")
+        assert module not in agent_trace.events.__all__
+
+
+def test_examples_run_end_to_end(tmp_path: Path) -> None:
+    emitted = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "emit_json.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    log = tmp_path / "run.jsonl"
+    log.write_text(emitted, encoding="utf-8")
+    assert len(emitted.splitlines()) == 7
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "ingest_log.py"), str(log)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "commands: 1, succeeded: 1, success rate: 100%"
