@@ -57,6 +57,8 @@ class EventDecodeError(ValueError):
             where = f"{self.source}:{self.line}: " if self.line is not None else f"{self.source}: "
         elif self.line is not None:
             where = f"line {self.line}: "
+        if self.path == "$":
+            return f"{where}{self.message}"
         return f"{where}{self.path}: {self.message}"
 
 

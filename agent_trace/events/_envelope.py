@@ -32,7 +32,6 @@ EVENT_SCHEMA_VERSION = "0.1.0"
 """Semantic version of the event vocabulary this package writes (see ``docs/events.md``)."""
 
 
-
 class WireForm(enum.StrEnum):
     """How an event is written on one JSONL line."""
 
@@ -125,18 +124,20 @@ def stamp() -> tuple[str, str]:
     return event_id, ts
 
 
-_second_cache: list[Any] = [-1, ""]
+_second_cache: tuple[int, str] = (-1, "")
 
 
 def utc_timestamp(ns: int | None = None) -> str:
     """RFC 3339 UTC with millisecond precision and ``Z``: ``2026-11-21T22:22:11.123Z``."""
+    global _second_cache
     if ns is None:
         ns = time.time_ns()
     seconds, rest = divmod(ns, 1_000_000_000)
-    if _second_cache[0] != seconds:
-        _second_cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        _second_cache[0] = seconds
-    return f"{_second_cache[1]}.{rest // 1_000_000:03d}Z"
+    cached_seconds, text = _second_cache  # one read: safe against other threads
+    if cached_seconds != seconds:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _second_cache = (seconds, text)
+    return f"{text}.{rest // 1_000_000:03d}Z"
 
 
 _TS = re.compile(

@@ -1,0 +1,72 @@
+"""The root ``trace`` group: help, version, colour, and the errors commands raise.
+
+Exit codes: 0 success; 1 a user error (bad file content, validation errors); 2 a usage
+error (click: bad option, missing file); 3 an environment problem (I/O errors).
+Imports stay light here: ``trace --help`` must not load GitPython or jsonschema.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+__all__ = [
+    "EXIT_ENVIRONMENT",
+    "EXIT_USER",
+    "EnvironmentProblem",
+    "UserError",
+    "cli",
+    "color_from_env",
+]
+
+EXIT_USER = 1
+EXIT_ENVIRONMENT = 3
+
+_EPILOG = """\b
+Exit codes: 0 ok, 1 bad input (malformed log, validation errors),
+2 usage error, 3 environment problem (I/O).
+Colour: only on a terminal; NO_COLOR disables it, FORCE_COLOR forces it,
+--color/--no-color override both."""
+
+
+class UserError(click.ClickException):
+    """Bad input from the user: a malformed log, a failed validation (exit 1)."""
+
+    exit_code = EXIT_USER
+
+
+class EnvironmentProblem(click.ClickException):
+    """Something outside the input failed: a file could not be read or written (exit 3)."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+def color_from_env() -> bool | None:
+    """``False`` when ``NO_COLOR`` is set and non-empty, ``True`` when ``FORCE_COLOR`` is,
+    ``None`` (autodetect: colour only on a terminal) otherwise. See no-color.org."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return None
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "AGENT_TRACE"},
+    epilog=_EPILOG,
+)
+@click.version_option(package_name="agent-trace", prog_name="agent-trace")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force colour on or off (default: on a terminal, unless NO_COLOR is set).",
+)
+@click.pass_context
+def cli(ctx: click.Context, color: bool | None) -> None:
+    """agent-trace: record what coding agents do, and read their event logs.
+
+    Reads VT Code and Codex `exec --json` event logs as well as agent-trace run logs.
+    Start with `trace demo`.
+    """
+    ctx.color = color if color is not None else color_from_env()
