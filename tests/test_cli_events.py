@@ -183,7 +183,7 @@ def test_show_truncated_last_line(tmp_path: Path) -> None:
     log.write_text('{"type":"turn.started"}\n{"type":"turn.comp', encoding="utf-8")
     result = run("events", "show", log)
     assert result.exit_code == 0
-    assert f"{log}:2: last line is cut short" in result.stderr
+    assert f"{log}:2: line cut short, as by a crash; skipped" in result.stderr
 
 
 # --------------------------------------------------------------------------- stats

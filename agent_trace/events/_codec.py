@@ -40,16 +40,26 @@ class EventDecodeError(ValueError):
     """
 
     def __init__(
-        self, message: str, path: str = "$", *, source: str | None = None, line: int | None = None
+        self,
+        message: str,
+        path: str = "$",
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        cut_short: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
         self.source = source
         self.line = line
+        self.cut_short = cut_short
+        """The text is valid JSON up to where it stops: a write cut short (a crash)."""
 
     def located(self, source: str | None, line: int | None) -> EventDecodeError:
-        return EventDecodeError(self.message, self.path, source=source, line=line)
+        return EventDecodeError(
+            self.message, self.path, source=source, line=line, cut_short=self.cut_short
+        )
 
     def __str__(self) -> str:
         where = ""
@@ -152,7 +162,21 @@ def _parse_json(text: bytes | str) -> Any:
     try:
         return loads(text)
     except ValueError as exc:  # orjson.JSONDecodeError and json.JSONDecodeError
-        raise EventDecodeError(f"invalid JSON: {exc}") from None
+        raise _json_error(text, exc) from None
+
+
+def _json_error(text: bytes | str, exc: ValueError) -> EventDecodeError:
+    if isinstance(text, bytes):
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return EventDecodeError(f"invalid UTF-8 at byte {bad.start + 1}")
+    message = getattr(exc, "msg", str(exc))
+    pos = getattr(exc, "pos", None)
+    if message == "unexpected end of data" and pos is not None and pos >= len(text.rstrip()):
+        return EventDecodeError("invalid JSON: the line stops early", cut_short=True)
+    where = f" at character {pos + 1}" if isinstance(pos, int) else ""
+    return EventDecodeError(f"invalid JSON: {message}{where}")
 
 
 def record_to_bytes(obj: LogRecord) -> bytes:

@@ -30,12 +30,14 @@ from ._vocabulary import (
 from ._wire import dumps, loads
 
 __all__ = [
+    "CUT_SHORT",
     "DEFAULT_MAX_LINE_BYTES",
     "EventReader",
     "JsonlWriter",
     "LogEntry",
     "LogIssue",
     "iter_events",
+    "iter_lines",
 ]
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -181,26 +183,45 @@ class JsonlWriter:
 
 
 def _inspect_tail(path: Path, window: int = 1 << 16) -> tuple[int, bool]:
-    """The last envelope ``seq`` in the file's tail (-1 if none), and whether the file
-    ends in a torn line (no final newline)."""
+    """The last envelope ``seq`` in the file (-1 if none), and whether the file ends in a
+    torn line (no final newline). Reads backwards in growing windows, so a long last line
+    does not hide the ``seq`` before it."""
     try:
         with path.open("rb") as f:
             size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - window))
-            tail = f.read()
+            if size == 0:
+                return -1, False
+            f.seek(size - 1)
+            torn = f.read(1) != b"\n"
+            start = size
+            carry = b""
+            while start > 0:
+                step = min(window, start)
+                start -= step
+                f.seek(start)
+                chunk = f.read(step) + carry
+                lines = chunk.split(b"\n")
+                carry = lines[0] if start > 0 else b""  # may be the cut end of a line
+                complete = lines[1:] if start > 0 else lines
+                for raw in reversed(complete):
+                    seq = _seq_of(raw)
+                    if seq is not None:
+                        return seq, torn
+                window *= 2
     except OSError:
         return -1, False
-    torn = bool(tail) and not tail.endswith(b"\n")
-    for raw in reversed(tail.split(b"\n")):
-        if not raw.strip():
-            continue
-        try:
-            data = loads(raw)
-        except ValueError:
-            continue  # a torn last line, or the cut start of the window
-        if type(data) is dict and type(data.get("seq")) is int:
-            return int(data["seq"]), torn
     return -1, torn
+
+
+def _seq_of(raw: bytes) -> int | None:
+    if b'"seq"' not in raw:
+        return None
+    try:
+        data = loads(raw)
+    except ValueError:
+        return None  # a torn or malformed line
+    seq = data.get("seq") if type(data) is dict else None
+    return seq if type(seq) is int else None
 
 
 # --------------------------------------------------------------------------- reading
@@ -315,38 +336,21 @@ class EventReader:
             yield from self._read(self._source)
 
     def _read(self, f: IO[bytes]) -> Iterator[LogEntry]:
-        limit = self.max_line_bytes
-        number = 0
-        while True:
-            raw = f.readline(limit + 1)
-            if not raw:
-                return
-            number += 1
+        for number, line, complete in iter_lines(f, self.max_line_bytes):
             self.lines = number
-            complete = raw.endswith(b"\n")
-            if not complete and len(raw) > limit:
-                _skip_rest_of_line(f)
-                error = EventDecodeError(f"line longer than {limit} bytes")
+            if line is None:
+                error = EventDecodeError(f"line longer than {self.max_line_bytes} bytes")
                 self._bad(error, number, kind="too_long")
-                continue
-            line = raw.rstrip(b"\r\n") if complete else raw
-            if not line.strip():
                 continue
             try:
                 record = parse_record(line)
             except EventDecodeError as exc:
-                if not complete and not f.read(1):
+                if exc.cut_short or not complete:
+                    # A write cut short by a crash: the last line, or one a later writer
+                    # appended after. Nothing is lost that an emit had returned from.
                     self.truncated = True
-                    self._issue(
-                        LogIssue(
-                            self.name,
-                            number,
-                            "$",
-                            f"last line is cut short ({exc.message})",
-                            "truncated",
-                        )
-                    )
-                    return
+                    self._issue(LogIssue(self.name, number, "$", CUT_SHORT, "truncated"))
+                    continue
                 self._bad(exc, number)
                 continue
             self.events += 1
@@ -359,11 +363,33 @@ class EventReader:
         self._issue(LogIssue(self.name, number, exc.path, exc.message, kind))
 
 
-def _skip_rest_of_line(f: IO[bytes], chunk: int = 1 << 20) -> None:
+CUT_SHORT = "line cut short, as by a crash; skipped"
+
+
+def iter_lines(f: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, bool]]:
+    """``(number, line, complete)`` for each non-blank line, split on ``\\n`` only.
+
+    ``line`` is ``None`` for a line over ``limit`` bytes (skipped without being held in
+    memory); ``complete`` is false for a last line with no newline. A ``\\r`` before the
+    newline is dropped.
+    """
+    number = 0
     while True:
-        raw = f.readline(chunk)
-        if not raw or raw.endswith(b"\n"):
+        raw = f.readline(limit + 1)
+        if not raw:
             return
+        number += 1
+        complete = raw.endswith(b"\n")
+        if not complete and len(raw) > limit:
+            while True:  # skip the rest of the line
+                rest = f.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None, False
+            continue
+        line = raw.rstrip(b"\r\n") if complete else raw
+        if line.strip():
+            yield number, line, complete
 
 
 def iter_events(

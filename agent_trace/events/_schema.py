@@ -8,14 +8,13 @@ import inspect
 import os
 import types
 import typing
-from collections.abc import Iterator
 from typing import IO, Any
 
 import attrs
 
-from ._codec import EventDecodeError, parse_record
+from ._codec import EventDecodeError, _json_error, parse_record
 from ._envelope import EVENT_SCHEMA_VERSION, EventEnvelope, VersionedThreadEvent
-from ._jsonl import DEFAULT_MAX_LINE_BYTES, LogIssue
+from ._jsonl import CUT_SHORT, DEFAULT_MAX_LINE_BYTES, LogIssue, iter_lines
 from ._vocabulary import (
     EVENT_CLASSES,
     ITEM_CLASSES,
@@ -209,24 +208,6 @@ class ValidationReport:
         return not self.errors
 
 
-def _raw_lines(f: IO[bytes], limit: int) -> Iterator[tuple[int, bytes, bool]]:
-    number = 0
-    while True:
-        raw = f.readline(limit + 1)
-        if not raw:
-            return
-        number += 1
-        complete = raw.endswith(b"\n")
-        if not complete and len(raw) > limit:
-            while True:
-                rest = f.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, b"", False
-            continue
-        yield number, raw.rstrip(b"\r\n") if complete else raw, complete
-
-
 def _best_message(errors: list[Any]) -> tuple[str, str]:
     from jsonschema.exceptions import best_match
 
@@ -261,28 +242,23 @@ def validate_log(
 
     def check(f: IO[bytes]) -> None:
         nonlocal lines, events, truncated
-        for number, line, complete in _raw_lines(f, max_line_bytes):
+        for number, line, complete in iter_lines(f, max_line_bytes):
             lines = number
-            if not line.strip():
-                if not complete and line == b"":
-                    errors.append(
-                        LogIssue(name, number, "$", f"line longer than {max_line_bytes} bytes")
-                    )
+            if line is None:
+                errors.append(
+                    LogIssue(name, number, "$", f"line longer than {max_line_bytes} bytes")
+                )
                 continue
             try:
                 data = loads(line)
                 parse_record(data)
-            except (ValueError, EventDecodeError) as exc:
-                if not complete and not f.read(1):
+            except ValueError as exc:  # EventDecodeError, or JSON errors from loads
+                error = exc if isinstance(exc, EventDecodeError) else _json_error(line, exc)
+                if error.cut_short or not complete:
                     truncated = True
-                    warnings.append(
-                        LogIssue(name, number, "$", "last line is cut short", "truncated")
-                    )
-                    return
-                if isinstance(exc, EventDecodeError):
-                    errors.append(LogIssue(name, number, exc.path, exc.message))
+                    warnings.append(LogIssue(name, number, "$", CUT_SHORT, "truncated"))
                 else:
-                    errors.append(LogIssue(name, number, "$", f"invalid JSON: {exc}"))
+                    errors.append(LogIssue(name, number, error.path, error.message))
                 continue
             events += 1
             found = list(lenient.iter_errors(data))

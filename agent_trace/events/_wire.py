@@ -16,10 +16,9 @@ when ``None`` and ``extra`` keys last.
 from __future__ import annotations
 
 import enum
-import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -41,13 +40,19 @@ SKIP_IF_NONE = "agent_trace.skip_if_none"
 WIRE_NAME = "agent_trace.wire_name"
 _TAG = "agent_trace.tag"
 
-DUPLICATE_ID = "\x00dup:id"
+DUPLICATE_ID = "\x00agent-trace:second-id\x00"
 """Stands for a second ``id`` key in one object (newer Codex ``web_search`` items).
 
 A Python dict cannot hold a key twice; :func:`loads` files the second ``id`` under this
 name and :func:`dumps` writes it back as ``"id"`` where it was."""
-_DUPLICATE_ID_JSON = b'"\\u0000dup:id"'
+_DUPLICATE_ID_KEY_JSON = orjson.dumps(DUPLICATE_ID) + b":"
 _WEB_SEARCH = b'"web_search"'
+
+# 19 digits in a row: the shortest integer outside the 64-bit range orjson keeps exact
+# (-9223372036854775809). Found by mapping every digit to "0" and everything else to " ".
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+_ORJSON_INTS = range(-(1 << 63), 1 << 64)  # what orjson writes itself (i64 min to u64 max)
 
 
 class WireError(ValueError):
@@ -113,9 +118,6 @@ class WireObject:
 # --------------------------------------------------------------------------- JSON
 
 
-_BIG_INT = re.compile(rb"(?<![0-9.eE])-?[0-9]{20,}")
-
-
 def _keep_duplicate_id(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -127,36 +129,54 @@ def _keep_duplicate_id(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse one JSON document exactly as serde_json would accept it.
+    """Parse one JSON document with serde_json's rules, losing nothing.
 
-    orjson silently turns integers beyond 64 bits into floats; such documents go through
-    the standard library so the digits survive. So do documents with a ``web_search``
-    item, whose second ``id`` key (newer Codex) is kept as :data:`DUPLICATE_ID`.
+    orjson checks the document (NaN, lone surrogates and invalid UTF-8 are errors, as in
+    serde_json). Two rare cases are then parsed again by the standard library: integers
+    beyond 64 bits, which orjson would turn into floats, and ``web_search`` items, whose
+    second ``id`` key (newer Codex) is kept as :data:`DUPLICATE_ID`.
     """
     raw = data.encode() if isinstance(data, str) else data
+    value = orjson.loads(raw)
     if _WEB_SEARCH in raw:
         import json
 
         _duplicate_ids_seen[0] = True
         return json.loads(raw, object_pairs_hook=_keep_duplicate_id)
-    if _BIG_INT.search(raw):
+    if _NINETEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO):
         import json
 
         return json.loads(raw)
-    return orjson.loads(raw)
+    return value
+
+
+def _serde_numbers(value: Any) -> Any:
+    """A copy of ``value`` where numbers orjson cannot write as serde_json does are
+    pre-rendered: integers beyond 64 bits, and floats orjson writes as ``1e+16``."""
+    if isinstance(value, dict):
+        return {k: _serde_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_serde_numbers(v) for v in value]
+    if type(value) is int and value not in _ORJSON_INTS:
+        return orjson.Fragment(str(value).encode())
+    if type(value) is float:
+        text = orjson.dumps(value)
+        if b"e+" in text:
+            return orjson.Fragment(text.replace(b"e+", b"e"))
+    return value
 
 
 def dumps(value: Any) -> bytes:
-    """Serialize like serde_json: compact separators, raw UTF-8, ``\\u001f`` escapes."""
+    """Serialize like serde_json: compact, raw UTF-8, ``\\u001f`` escapes, ryu floats."""
     try:
         out = orjson.dumps(value)
     except orjson.JSONEncodeError:
-        # Integers beyond 64 bits (kept exact by ``loads``): orjson refuses them.
-        import json
-
-        out = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    if _duplicate_ids_seen[0] and _DUPLICATE_ID_JSON in out:
-        out = out.replace(_DUPLICATE_ID_JSON, b'"id"')
+        out = orjson.dumps(_serde_numbers(value))  # integers beyond 64 bits
+    else:
+        if b"e+" in out:  # maybe a float >= 1e16 (or just text): check the values
+            out = orjson.dumps(_serde_numbers(value))
+    if _duplicate_ids_seen[0] and _DUPLICATE_ID_KEY_JSON in out:
+        out = out.replace(_DUPLICATE_ID_KEY_JSON, b'"id":')
     return out
 
 
@@ -483,9 +503,3 @@ def tagged_union(
     converter.register_structure_hook(union, structure)
     converter.register_unstructure_hook(union, unstructure)
     return structure, unstructure
-
-
-def check_mapping(value: Any) -> Mapping[str, Any]:
-    if type(value) is not dict:
-        raise _expect("an object", value)
-    return value
