@@ -72,8 +72,10 @@ from ._vocabulary import (
     Usage,
     WebSearchItem,
 )
+from ._wire import DUPLICATE_ID
 
 __all__ = [
+    "DUPLICATE_ID",
     "DEFAULT_MAX_LINE_BYTES",
     "EVENT_SCHEMA_VERSION",
     "AgentMessageItem",
