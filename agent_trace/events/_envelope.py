@@ -75,22 +75,25 @@ class EventEnvelope(WireObject):
 
 _random = random.Random(int.from_bytes(os.urandom(16)))
 _id_lock = threading.Lock()
-# last millisecond, counter within it, id prefix for that millisecond, its timestamp text
-_id_state: list[Any] = [0, 0, "", ""]
+# Per millisecond: the id's text before and after the 12-bit counter, and the timestamp.
+_id_state: list[Any] = [0, 0, "", "", ""]  # ms, counter, head, tail, ts
 
 
 def _reseed() -> None:  # a forked child must not repeat its parent's ids
     _random.seed(int.from_bytes(os.urandom(16)))
+    _id_state[0] = 0
 
 
 os.register_at_fork(after_in_child=_reseed)
 
 
 def new_event_id() -> str:
-    """A UUIDv7 string; ids made by one process sort in creation order (RFC 9562 §6.2).
+    """A UUIDv7 string; ids made by one process sort in creation order (RFC 9562 §6.2,
+    method 1: a 12-bit counter after the millisecond timestamp).
 
-    The random bits come from a generator seeded from ``os.urandom`` (and reseeded in
-    forked children): ids must be unique, not secret.
+    The 62 random bits are drawn once per millisecond and per process, from a generator
+    seeded from ``os.urandom`` (and reseeded in forked children): ids must be unique, not
+    secret.
     """
     return stamp()[0]
 
@@ -102,26 +105,17 @@ def stamp() -> tuple[str, str]:
         state = _id_state
         last_ms = state[0]
         if now_ms <= last_ms:  # same millisecond (or the clock stepped back): count up
-            now_ms, counter = last_ms, state[1] + 1
-            if counter > 0xFFF:
-                now_ms, counter = now_ms + 1, 0
-        else:
-            counter = _random.getrandbits(8) << 2  # random start, room to count up
-        if now_ms != last_ms:
-            state[2] = "%08x-%04x-7" % (now_ms >> 16 & 0xFFFF_FFFF, now_ms & 0xFFFF)  # noqa: UP031
-            state[3] = utc_timestamp(now_ms * 1_000_000)
-        state[0] = now_ms
-        state[1] = counter
-        prefix, ts = state[2], state[3]
+            counter = state[1] + 1
+            if counter <= 0xFFF:
+                state[1] = counter
+                return f"{state[2]}{counter:03x}{state[3]}", state[4]
+            now_ms = last_ms + 1  # 4096 ids in one millisecond: borrow the next one
+        counter = _random.getrandbits(8) << 2  # random start, room to count up
         rand_b = _random.getrandbits(62)
-    # unix_ts_ms(48) | ver=7 | counter(12) | var=0b10 | rand_b(62)
-    event_id = "%s%03x-%04x-%012x" % (  # noqa: UP031 - one formatting op, the fastest here
-        prefix,
-        counter,
-        0x8000 | rand_b >> 48,
-        rand_b & 0xFFFF_FFFF_FFFF,
-    )
-    return event_id, ts
+        head = "%08x-%04x-7" % (now_ms >> 16 & 0xFFFF_FFFF, now_ms & 0xFFFF)  # noqa: UP031
+        tail = "-%04x-%012x" % (0x8000 | rand_b >> 48, rand_b & 0xFFFF_FFFF_FFFF)  # noqa: UP031
+        state[:] = [now_ms, counter, head, tail, utc_timestamp(now_ms * 1_000_000)]
+        return f"{head}{counter:03x}{tail}", state[4]
 
 
 _second_cache: tuple[int, str] = (-1, "")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import attrs
+import orjson
 
 from ._codec import EventDecodeError, LogRecord, parse_record, to_dict
 from ._codec import dump_event as _dump_event
@@ -27,7 +28,11 @@ from ._vocabulary import (
     TurnCompletedEvent,
     TurnFailedEvent,
 )
-from ._wire import dumps, loads
+from ._wire import _duplicate_ids_seen, dumps, loads
+
+_orjson_dumps = orjson.dumps
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+_os_write = os.write
 
 __all__ = [
     "CUT_SHORT",
@@ -45,7 +50,7 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 
 FsyncPolicy = Literal["never", "boundary", "always"]
 
-_BOUNDARY = (TurnCompletedEvent, TurnFailedEvent, ThreadCompletedEvent, ThreadErrorEvent)
+_BOUNDARY = frozenset((TurnCompletedEvent, TurnFailedEvent, ThreadCompletedEvent, ThreadErrorEvent))
 
 
 class JsonlWriter:
@@ -78,6 +83,8 @@ class JsonlWriter:
         self.run_id = run_id if run_id is not None else new_event_id()
         self.schema_version = schema_version
         self.fsync = fsync
+        self._fsync_always = fsync == "always"
+        self._fsync_boundary = fsync == "boundary"
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd: int | None = os.open(
@@ -96,58 +103,77 @@ class JsonlWriter:
 
     def write(self, event: ThreadEvent) -> None:
         """Append one event in this writer's form."""
+        # The hot path of every recorder: kept flat (each Python call costs here).
         body = _dump_event(event)
-        boundary = isinstance(event, _BOUNDARY)
         with self._lock:
             if self._envelope:
                 event_id, ts = stamp()
-                line = dumps(
-                    {
-                        "schema_version": self.schema_version,
-                        "seq": self._seq,
-                        "id": event_id,
-                        "ts": ts,
-                        "run_id": self.run_id,
-                        "event": body,
-                    }
-                )
-                self._seq += 1
+                data: Any = {
+                    "schema_version": self.schema_version,
+                    "seq": self._seq,
+                    "id": event_id,
+                    "ts": ts,
+                    "run_id": self.run_id,
+                    "event": body,
+                }
             elif self.form is WireForm.VERSIONED:
-                line = dumps({"schema_version": self.schema_version, "event": body})
+                data = {"schema_version": self.schema_version, "event": body}
             else:
-                line = dumps(body)
-            self._append(line, boundary=boundary)
+                data = body
+            try:
+                line = _orjson_dumps(data, option=_NEWLINE)
+            except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
+                line = dumps(data, newline=True)
+            else:
+                if b"+" in line or _duplicate_ids_seen[0]:  # rare: let dumps look closer
+                    line = dumps(data, newline=True)
+            fd = self._fd
+            if fd is None or self._pending_newline:
+                self._append(line, event.__class__ in _BOUNDARY)
+            else:
+                written = _os_write(fd, line)
+                if written < len(line):  # rare: a signal or a full disk cut it short
+                    self._finish_write(fd, line[written:])
+                if self._fsync_always or (self._fsync_boundary and event.__class__ in _BOUNDARY):
+                    os.fsync(fd)
+                    self._dirty = False
+                else:
+                    self._dirty = True
+            if self._envelope:
+                self._seq += 1
 
     __call__ = write
 
     def write_record(self, record: LogRecord) -> None:
         """Append a record exactly as given (any form), e.g. when copying a log."""
-        line = dumps(to_dict(record))
+        line = dumps(to_dict(record), newline=True)
+        event = record.event if isinstance(record, EventEnvelope | VersionedThreadEvent) else record
         with self._lock:
             if isinstance(record, EventEnvelope):
                 self._seq = max(self._seq, record.seq + 1)
-            event = (
-                record.event if isinstance(record, EventEnvelope | VersionedThreadEvent) else record
-            )
-            self._append(line, boundary=isinstance(event, _BOUNDARY))
+            self._append(line, event.__class__ in _BOUNDARY)
 
-    def _append(self, line: bytes, *, boundary: bool) -> None:
+    def _append(self, data: bytes, boundary: bool) -> None:
+        """Write one whole line (``data`` ends in a newline); the caller holds the lock."""
         fd = self._fd
         if fd is None:
             raise ValueError(f"write to closed event log {self.path}")
         if self._pending_newline:
-            line = b"\n" + line
+            data = b"\n" + data
             self._pending_newline = False
-        data = line + b"\n"
         written = os.write(fd, data)
-        while written < len(data):  # rare: a signal or a full disk cut the write short
-            data = data[written:]
-            written = os.write(fd, data)
-        if self.fsync == "always" or (boundary and self.fsync == "boundary"):
+        if written < len(data):
+            self._finish_write(fd, data[written:])
+        if self._fsync_always or (boundary and self._fsync_boundary):
             os.fsync(fd)
             self._dirty = False
         else:
             self._dirty = True
+
+    @staticmethod
+    def _finish_write(fd: int, data: bytes) -> None:
+        while data:  # a signal or a full disk cut the write short
+            data = data[os.write(fd, data) :]
 
     def sync(self) -> None:
         """Force everything written so far to stable storage."""

@@ -166,15 +166,21 @@ def _serde_numbers(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any) -> bytes:
-    """Serialize like serde_json: compact, raw UTF-8, ``\\u001f`` escapes, ryu floats."""
+def dumps(value: Any, *, newline: bool = False) -> bytes:
+    """Serialize like serde_json: compact, raw UTF-8, ``\\u001f`` escapes, ryu floats.
+
+    ``newline=True`` appends ``\\n`` (one buffer, no copy): a JSONL line.
+    """
+    option = orjson.OPT_APPEND_NEWLINE if newline else 0
     try:
-        out = orjson.dumps(value)
+        out = orjson.dumps(value, option=option)
     except orjson.JSONEncodeError:
-        out = orjson.dumps(_serde_numbers(value))  # integers beyond 64 bits
+        out = orjson.dumps(_serde_numbers(value), option=option)  # integers beyond 64 bits
     else:
-        if b"e+" in out:  # maybe a float >= 1e16 (or just text): check the values
-            out = orjson.dumps(_serde_numbers(value))
+        # orjson writes floats >= 1e16 as 1e+16. A "+" (found by memchr) is rare; only then
+        # look closer, and only rewrite when a value (not some text) needs it.
+        if b"+" in out and b"e+" in out:
+            out = orjson.dumps(_serde_numbers(value), option=option)
     if _duplicate_ids_seen[0] and _DUPLICATE_ID_KEY_JSON in out:
         out = out.replace(_DUPLICATE_ID_KEY_JSON, b'"id":')
     return out
@@ -377,44 +383,89 @@ def _is_plain(tp: Any) -> bool:
     return False
 
 
+def _value_code(a: attrs.Attribute[Any], i: int, env: dict[str, Any]) -> tuple[str, Any]:
+    """Python source for the JSON value of field ``a`` of ``obj`` (``None`` not handled),
+    and the hook the slow path uses (``None`` for values that go out as they are)."""
+    tp = a.type
+    ref = f"obj.{a.name}"
+    if _is_plain(tp):
+        return ref, None
+    if _open_enum_of(tp) is not None:
+        return f"({ref} if {ref}.__class__ is str else {ref}._value_)", _enum_value
+    hook = converter.get_unstructure_hook(tp)
+    args = [t for t in _union_args(tp) if t is not type(None)] or [tp]
+    if len(args) == 1 and typing.get_origin(args[0]) is list:
+        (elem,) = typing.get_args(args[0])
+        if attrs.has(elem):  # a list of objects
+            env[f"e{i}"] = converter.get_unstructure_hook(elem)
+            inline = _inline_literal(elem, "x")
+            if inline is not None:  # simple objects: built in place, the hook only for
+                # objects read from the wire or carrying unknown keys
+                return (
+                    f"[{inline} if x._wire_keys is None and not x.extra else e{i}(x)"
+                    f" for x in {ref}]",
+                    hook,
+                )
+            return f"[e{i}(x) for x in {ref}]", hook
+    env[f"h{i}"] = hook
+    return f"h{i}({ref})", hook
+
+
+def _inline_literal(cls: type, var: str) -> str | None:
+    """A dict literal for an object of ``cls`` whose fields are all required strings or
+    open enums (such as ``FileUpdateChange``), or ``None`` for any other class."""
+    attrs.resolve_types(cls)
+    parts = []
+    for a in _wire_fields(cls):
+        ref = f"{var}.{a.name}"
+        if a.metadata.get(SKIP_IF_NONE) or a.metadata.get(_TAG) or a.default is not attrs.NOTHING:
+            return None
+        if a.type in _PLAIN:
+            parts.append(f"{_wire_name(a)!r}: {ref}")
+        elif _open_enum_of(a.type) is not None and type(None) not in _union_args(a.type):
+            parts.append(f"{_wire_name(a)!r}: ({ref} if {ref}.__class__ is str else {ref}._value_)")
+        else:
+            return None
+    return "{" + ", ".join(parts) + "}"
+
+
 def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
-    """Straight-line code per class (as cattrs generates), keeping serde's key order."""
+    """Straight-line code per class (as cattrs generates), keeping serde's key order:
+    a dict literal for the leading fields, then the rest in order, optional ones skipped
+    when ``None``."""
     attrs.resolve_types(cls)
     fields = _wire_fields(cls)
     env: dict[str, Any] = {}
     entries: list[tuple[str, str, Callable[[Any], Any] | None]] = []
+    literal: list[str] = []
+    rest: list[str] = []
+    for i, a in enumerate(fields):
+        key = _wire_name(a)
+        if a.metadata.get(_TAG):
+            code, hook = repr(a.default), None
+        else:
+            code, hook = _value_code(a, i, env)
+        entries.append((a.name, key, hook))
+        skip = bool(a.metadata.get(SKIP_IF_NONE))
+        nullable = hook is not None and a.default is None
+        if nullable and not skip:
+            code = f"(None if obj.{a.name} is None else {code})"
+        if not skip and not rest:
+            literal.append(f"{key!r}: {code}")
+        elif skip:
+            rest += [f"    if obj.{a.name} is not None:", f"        out[{key!r}] = {code}"]
+        else:
+            rest.append(f"    out[{key!r}] = {code}")
     lines = [
         "def unstructure(obj):",
         "    if obj._wire_keys is not None:",
         "        return in_wire_order(obj)",
-        "    out = {}",
+        f"    out = {{{', '.join(literal)}}}",
+        *rest,
+        "    if obj.extra:",
+        "        out.update(obj.extra)",
+        "    return out",
     ]
-    for i, a in enumerate(fields):
-        key = _wire_name(a)
-        hook: Callable[[Any], Any] | None
-        if a.metadata.get(_TAG):
-            lines.append(f"    out[{key!r}] = {a.default!r}")
-            entries.append((a.name, key, None))
-            continue
-        skip = bool(a.metadata.get(SKIP_IF_NONE))
-        if _is_plain(a.type):
-            expr, hook = "v", None
-        elif _open_enum_of(a.type) is not None:
-            expr, hook = "(v if v.__class__ is str else v._value_)", _enum_value
-        else:
-            hook = converter.get_unstructure_hook(a.type)
-            env[f"h{i}"] = hook
-            expr = f"h{i}(v)"
-        entries.append((a.name, key, hook))
-        lines.append(f"    v = obj.{a.name}")
-        if skip:
-            lines.append("    if v is not None:")
-            lines.append(f"        out[{key!r}] = {expr}")
-        elif expr == "v":
-            lines.append(f"    out[{key!r}] = v")
-        else:
-            lines.append(f"    out[{key!r}] = None if v is None else {expr}")
-    lines += ["    if obj.extra:", "        out.update(obj.extra)", "    return out"]
 
     def in_wire_order(obj: Any) -> dict[str, Any]:
         extra = obj.extra
