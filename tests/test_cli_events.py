@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from shared_files import fixture_log
 
 from agent_trace.cli import cli
 from agent_trace.events import EventReader, to_dict
@@ -29,18 +29,7 @@ BAD_LOG = "\n".join(
 )
 
 
-def _fixture(kind: str) -> Path:
-    """The one ``../shared/fixtures/<kind>/*.jsonl`` file; skipped when ``../shared`` is
-    missing, except under CI where it must exist."""
-    override = os.environ.get("AGENT_TRACE_SHARED")
-    shared = Path(override) if override else Path(__file__).resolve().parents[2] / "shared"
-    files = sorted((shared / "fixtures" / kind).glob("*.jsonl"))
-    if not files:
-        message = f"no {kind} fixture under {shared}/fixtures (set AGENT_TRACE_SHARED)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return files[0]
+_fixture = fixture_log
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None, **kw: Any) -> Result:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shared_files import fixture_log
 
 from agent_trace.events import (
     EventEnvelope,
@@ -33,18 +33,7 @@ from agent_trace.events._timeline import (
 # --------------------------------------------------------------------------- fixtures
 
 
-def _fixture(kind: str) -> Path:
-    """The one ``../shared/fixtures/<kind>/*.jsonl`` file; skipped when ``../shared`` is
-    missing, except under CI where it must exist."""
-    override = os.environ.get("AGENT_TRACE_SHARED")
-    shared = Path(override) if override else Path(__file__).resolve().parents[2] / "shared"
-    files = sorted((shared / "fixtures" / kind).glob("*.jsonl"))
-    if not files:
-        message = f"no {kind} fixture under {shared}/fixtures (set AGENT_TRACE_SHARED)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return files[0]
+_fixture = fixture_log
 
 
 def _entries(*events: dict[str, Any]) -> list[LogEntry]:
