@@ -32,7 +32,6 @@ from ._wire import _duplicate_ids_seen, dumps, loads
 
 _orjson_dumps = orjson.dumps
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
-_os_write = os.write
 
 __all__ = [
     "CUT_SHORT",
@@ -103,7 +102,8 @@ class JsonlWriter:
 
     def write(self, event: ThreadEvent) -> None:
         """Append one event in this writer's form."""
-        # The hot path of every recorder: kept flat (each Python call costs here).
+        # The hot path of every recorder: orjson is called directly; `dumps` only when
+        # the line needs a closer look.
         body = _dump_event(event)
         with self._lock:
             if self._envelope:
@@ -127,18 +127,7 @@ class JsonlWriter:
             else:
                 if b"+" in line or _duplicate_ids_seen[0]:  # rare: let dumps look closer
                     line = dumps(data, newline=True)
-            fd = self._fd
-            if fd is None or self._pending_newline:
-                self._append(line, event.__class__ in _BOUNDARY)
-            else:
-                written = _os_write(fd, line)
-                if written < len(line):  # rare: a signal or a full disk cut it short
-                    self._finish_write(fd, line[written:])
-                if self._fsync_always or (self._fsync_boundary and event.__class__ in _BOUNDARY):
-                    os.fsync(fd)
-                    self._dirty = False
-                else:
-                    self._dirty = True
+            self._append(line, event.__class__ in _BOUNDARY)
             if self._envelope:
                 self._seq += 1
 

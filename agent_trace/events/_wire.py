@@ -358,8 +358,6 @@ def _join(name: str, path: str) -> str:
 
 def _nest(name: str, exc: _AtIndex) -> WireError:
     inner = exc.error
-    while isinstance(inner, _AtIndex):  # pragma: no cover - nested lists are not used
-        inner = inner.error
     if isinstance(inner, WireError):
         return WireError(inner.message, f"$.{name}[{exc.index}]{inner.path[1:]}")
     return WireError(str(inner), f"$.{name}[{exc.index}]")
