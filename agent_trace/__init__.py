@@ -1,21 +1,170 @@
 """agent-trace: which lines came from which model, in which conversation, and which from humans.
 
-Subpackages: :mod:`agent_trace.events` (the thread-event vocabulary, JSONL logs and
-emitters) and :mod:`agent_trace.cli` (the ``trace`` command).
+The names below are the public API; they are loaded on first use, so ``import
+agent_trace`` stays cheap. Subpackages: :mod:`agent_trace.events` (the thread-event
+vocabulary, JSONL logs and emitters) and :mod:`agent_trace.cli` (the ``trace`` command).
 """
 
-from typing import Any
+from __future__ import annotations
 
-__all__ = ["__version__"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._git import BadRevision, GitError, GitNotFound, NotAGitRepository
+    from ._hashing import (
+        content_hash,
+        hash_matches,
+        parse_content_hash,
+        range_content_hash,
+        split_lines,
+    )
+    from ._model_ids import normalize_model_id
+    from ._notes import NOTES_REF, NotesBackend
+    from ._records import (
+        AGENT_TRACE_MIME_TYPE,
+        AGENT_TRACE_VERSION,
+        METADATA_NAMESPACE,
+        Contributor,
+        ContributorType,
+        Conversation,
+        Range,
+        RecordDecodeError,
+        RecordVersionWarning,
+        RelatedResource,
+        Tool,
+        TraceFile,
+        TraceRecord,
+        Vcs,
+        VcsType,
+        new_record,
+        record_from_dict,
+        record_from_json,
+        record_to_dict,
+        record_to_json,
+    )
+    from ._runs import Run, RunManifest
+    from ._store import FileBackend, TraceStore
+    from ._stored import StoredRecord, StoreIssue, TraceBackend
+    from ._validation import (
+        RecordProblem,
+        RecordReport,
+        record_json_schema,
+        validate_record,
+        validate_records_file,
+    )
+
+__all__ = [
+    "AGENT_TRACE_MIME_TYPE",
+    "AGENT_TRACE_VERSION",
+    "METADATA_NAMESPACE",
+    "NOTES_REF",
+    "BadRevision",
+    "Contributor",
+    "ContributorType",
+    "Conversation",
+    "FileBackend",
+    "GitError",
+    "GitNotFound",
+    "NotAGitRepository",
+    "NotesBackend",
+    "Range",
+    "RecordDecodeError",
+    "RecordProblem",
+    "RecordReport",
+    "RecordVersionWarning",
+    "RelatedResource",
+    "Run",
+    "RunManifest",
+    "StoreIssue",
+    "StoredRecord",
+    "Tool",
+    "TraceBackend",
+    "TraceFile",
+    "TraceRecord",
+    "TraceStore",
+    "Vcs",
+    "VcsType",
+    "__version__",
+    "content_hash",
+    "hash_matches",
+    "new_record",
+    "normalize_model_id",
+    "parse_content_hash",
+    "range_content_hash",
+    "record_from_dict",
+    "record_from_json",
+    "record_json_schema",
+    "record_to_dict",
+    "record_to_json",
+    "split_lines",
+    "validate_record",
+    "validate_records_file",
+]
+
+_HOME = {
+    "_git": ("BadRevision", "GitError", "GitNotFound", "NotAGitRepository"),
+    "_hashing": (
+        "content_hash",
+        "hash_matches",
+        "parse_content_hash",
+        "range_content_hash",
+        "split_lines",
+    ),
+    "_model_ids": ("normalize_model_id",),
+    "_notes": ("NOTES_REF", "NotesBackend"),
+    "_records": (
+        "AGENT_TRACE_MIME_TYPE",
+        "AGENT_TRACE_VERSION",
+        "METADATA_NAMESPACE",
+        "Contributor",
+        "ContributorType",
+        "Conversation",
+        "Range",
+        "RecordDecodeError",
+        "RecordVersionWarning",
+        "RelatedResource",
+        "Tool",
+        "TraceFile",
+        "TraceRecord",
+        "Vcs",
+        "VcsType",
+        "new_record",
+        "record_from_dict",
+        "record_from_json",
+        "record_to_dict",
+        "record_to_json",
+    ),
+    "_runs": ("Run", "RunManifest"),
+    "_store": ("FileBackend", "TraceStore"),
+    "_stored": ("StoreIssue", "StoredRecord", "TraceBackend"),
+    "_validation": (
+        "RecordProblem",
+        "RecordReport",
+        "record_json_schema",
+        "validate_record",
+        "validate_records_file",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    # Served lazily: importlib.metadata costs several milliseconds at import time.
     if name == "__version__":
+        # importlib.metadata costs several milliseconds: only when asked.
         from importlib.metadata import PackageNotFoundError, version
 
         try:
             return version("agent-trace")
         except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
             return "0.0.0+unknown"
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

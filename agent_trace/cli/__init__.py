@@ -12,12 +12,18 @@ from collections.abc import Sequence
 from ._app import EnvironmentProblem, UserError, cli
 from ._demo import demo
 from ._events import events, schema
+from ._records import log, notes, schema_record, show, validate
 
 __all__ = ["EnvironmentProblem", "UserError", "cli", "main"]
 
 cli.add_command(events)
 cli.add_command(schema)
 cli.add_command(demo)
+cli.add_command(validate)
+cli.add_command(show)
+cli.add_command(log)
+cli.add_command(notes)
+schema.add_command(schema_record)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,7 +7,9 @@ Imports stay light here: ``trace --help`` must not load GitPython or jsonschema.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import click
 
@@ -18,14 +20,16 @@ __all__ = [
     "UserError",
     "cli",
     "color_from_env",
+    "repo_errors",
 ]
 
 EXIT_USER = 1
 EXIT_ENVIRONMENT = 3
 
 _EPILOG = """\b
-Exit codes: 0 ok, 1 bad input (malformed log, validation errors),
-2 usage error, 3 environment problem (I/O).
+Exit codes: 0 ok, 1 bad input (malformed log, invalid record, unknown
+revision), 2 usage error, 3 environment problem (I/O, not a git repository,
+git missing or failing).
 Colour: only on a terminal; NO_COLOR disables it, FORCE_COLOR forces it,
 --color/--no-color override both."""
 
@@ -40,6 +44,28 @@ class EnvironmentProblem(click.ClickException):
     """Something outside the input failed: a file could not be read or written (exit 3)."""
 
     exit_code = EXIT_ENVIRONMENT
+
+
+@contextlib.contextmanager
+def repo_errors() -> Iterator[None]:
+    """Turn git and store errors into one-line click errors (no tracebacks)."""
+    from agent_trace._files import LockTimeout
+    from agent_trace._git import BadRevision, GitError
+
+    try:
+        yield
+    except BadRevision as exc:
+        raise UserError(str(exc)) from None
+    except GitError as exc:  # not a repository, git missing, git failing
+        raise EnvironmentProblem(str(exc)) from None
+    except LockTimeout as exc:
+        raise EnvironmentProblem(str(exc)) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        where = getattr(exc, "filename", None)
+        reason = exc.strerror or str(exc)
+        raise EnvironmentProblem(f"{where}: {reason}" if where else reason) from None
 
 
 def color_from_env() -> bool | None:
