@@ -84,3 +84,40 @@ def test_examples_run_end_to_end(tmp_path: Path) -> None:
         text=True,
     )
     assert result.stdout.strip() == "commands: 1, succeeded: 1, success rate: 100%"
+
+
+def test_top_level_api_is_listed_and_loads_lazily() -> None:
+    names = agent_trace.__all__
+    assert len(names) == len(set(names))
+    homes = agent_trace._MODULE_OF
+    assert set(names) - {"__version__"} == set(homes), set(names) ^ set(homes)
+    for name in names:
+        value = getattr(agent_trace, name)
+        assert value is not None, name
+        if name != "__version__" and hasattr(value, "__module__"):
+            assert value.__module__.startswith("agent_trace."), (name, value.__module__)
+
+
+def test_top_level_import_is_light() -> None:
+    loaded = _modules_after("import agent_trace")
+    heavy = loaded & {"git", "click", "jsonschema", "sqlite3", "attrs", "cattrs", "mmh3"}
+    assert not heavy, heavy
+    # using the record model loads neither git, click nor jsonschema
+    loaded = _modules_after("from agent_trace import TraceRecord, content_hash")
+    assert not loaded & {"git", "click", "jsonschema", "sqlite3"}
+
+
+def test_the_records_guide_example_runs() -> None:
+    text = (ROOT / "docs" / "records.md").read_text(encoding="utf-8")
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "docs/records.md", "exec"), namespace)
+    record = namespace["record"]
+    assert isinstance(record, agent_trace.TraceRecord)
+    assert record.ours == {"run_id": "run-1", "turn": 3}
+
+
+def test_schema_data_file_is_packaged() -> None:
+    schema = agent_trace.record_json_schema()
+    assert schema["$id"] == "https://agent-trace.dev/schemas/v1/trace-record.json"
+    assert schema["required"] == ["version", "id", "timestamp", "files"]
