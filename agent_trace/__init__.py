@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._blame import BlameLine, BlameResult, blame_file
     from ._git import BadRevision, GitError, GitNotFound, NotAGitRepository
     from ._hashing import (
         content_hash,
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
         range_content_hash,
         split_lines,
     )
+    from ._link import LinkResult, link_commit
     from ._model_ids import normalize_model_id
     from ._notes import NOTES_REF, NotesBackend
+    from ._recorder import Recorder, current_recorder
     from ._records import (
         AGENT_TRACE_MIME_TYPE,
         AGENT_TRACE_VERSION,
@@ -55,6 +58,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "BlameLine",
+    "BlameResult",
+    "LinkResult",
+    "Recorder",
+    "blame_file",
+    "current_recorder",
+    "link_commit",
     "AGENT_TRACE_MIME_TYPE",
     "AGENT_TRACE_VERSION",
     "METADATA_NAMESPACE",
@@ -103,6 +113,9 @@ __all__ = [
 ]
 
 _HOME = {
+    "_blame": ("BlameLine", "BlameResult", "blame_file"),
+    "_link": ("LinkResult", "link_commit"),
+    "_recorder": ("Recorder", "current_recorder"),
     "_git": ("BadRevision", "GitError", "GitNotFound", "NotAGitRepository"),
     "_hashing": (
         "content_hash",

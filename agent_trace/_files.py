@@ -80,9 +80,11 @@ def append_lines(path: str | os.PathLike[str], data: bytes, *, fsync: bool = Tru
         os.close(fd)
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> None:
     """Replace ``path`` with ``data`` so readers see the old or the new file, never a mix
-    (a temporary file in the same directory, fsynced, then renamed over it)."""
+    (a temporary file in the same directory, fsynced unless ``fsync=False``, then renamed
+    over it). Without fsync the replacement is still atomic for other processes and
+    survives the writer being killed; only an OS crash may lose it."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
@@ -91,7 +93,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            if fsync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, target)

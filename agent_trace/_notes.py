@@ -158,6 +158,21 @@ class NotesBackend:
             for record in self._decode(blobs.get(blob, b""), commit, issues):
                 yield self._stored(record, commit)
 
+    def for_commits(
+        self, commits: Iterable[str], issues: list[StoreIssue] | None = None
+    ) -> dict[str, list[StoredRecord]]:
+        """The records in the notes of ``commits`` (full SHAs), in two git processes."""
+        annotated = self.annotated_commits()
+        wanted = {c: annotated[c] for c in set(commits) if c in annotated}
+        blobs = self.git.read_blobs(sorted(set(wanted.values())))
+        return {
+            commit: [
+                self._stored(record, commit)
+                for record in self._decode(blobs.get(blob, b""), commit, issues)
+            ]
+            for commit, blob in wanted.items()
+        }
+
     def _stored(self, record: TraceRecord, commit: str) -> StoredRecord:
         return StoredRecord(
             record=record, backend="notes", location=f"{self.ref}:{commit}", commit=commit

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from ._app import EnvironmentProblem, UserError, cli
+from ._blame import blame, hook, hooks, link, runs
 from ._demo import demo
 from ._events import events, schema
 from ._records import log, notes, schema_record, show, validate
@@ -19,6 +20,11 @@ __all__ = ["EnvironmentProblem", "UserError", "cli", "main"]
 cli.add_command(events)
 cli.add_command(schema)
 cli.add_command(demo)
+cli.add_command(blame)
+cli.add_command(link)
+cli.add_command(runs)
+cli.add_command(hooks)
+cli.add_command(hook)
 cli.add_command(validate)
 cli.add_command(show)
 cli.add_command(log)

@@ -1,0 +1,339 @@
+"""``trace blame``: the spec's lookup (§6.5) for every line of a file.
+
+1. ``git blame --incremental`` gives each line's commit and its line number and path *in
+   that commit* (the revision Agent Trace ranges refer to).
+2. The records of those commits come from ``traces.jsonl`` (through the index, one query
+   per path) and from the notes (two git processes in all).
+3. The range containing the original line number says who wrote it. A commit with no
+   record, or a line no range covers, is ``unknown``: nothing is guessed.
+
+Lines not committed yet (blame of the work tree) are attributed from the pending state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._git import GitCommandError
+from ._lines import line_keys, split_lines
+from ._pending import PendingState, carry_labels
+from ._records import ContributorType, TraceRecord
+from ._store import TraceStore
+from ._stored import StoredRecord
+
+__all__ = ["BlameLine", "BlameResult", "blame_file", "repo_relative"]
+
+UNCOMMITTED = "0" * 40
+
+
+@attrs.frozen(kw_only=True)
+class BlameLine:
+    """Who wrote one line, and why we say so."""
+
+    line: int
+    commit: str | None
+    """The commit that last touched the line; ``None`` when it is not committed yet."""
+    orig_line: int
+    orig_path: str
+    type: str
+    model_id: str | None = None
+    trace_id: str | None = None
+    conversation_url: str | None = None
+    confidence: float | None = None
+    evidence: str
+    text: bytes = b""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "commit": self.commit,
+            "orig_line": self.orig_line,
+            "orig_path": self.orig_path,
+            "contributor": {"type": self.type, "model_id": self.model_id},
+            "trace_id": self.trace_id,
+            "conversation_url": self.conversation_url,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+        }
+
+
+@attrs.frozen
+class BlameResult:
+    path: str
+    revision: str | None
+    """The blamed commit, or ``None`` for the work tree."""
+    lines: tuple[BlameLine, ...]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Lines per contributor type; the four counts add up to the number of lines."""
+        counts = {t.value: 0 for t in ContributorType}
+        for line in self.lines:
+            counts[line.type if line.type in counts else "unknown"] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "revision": self.revision,
+            "lines": [line.to_dict() for line in self.lines],
+            "summary": self.summary,
+        }
+
+
+@attrs.frozen
+class _Hunk:
+    commit: str
+    orig_line: int
+    final_line: int
+    count: int
+    orig_path: str
+
+
+def _parse_incremental(data: bytes) -> Iterator[_Hunk]:
+    current: list[Any] | None = None
+    for raw in data.split(b"\n"):
+        if current is None:
+            parts = raw.split(b" ")
+            if len(parts) == 4 and len(parts[0]) in (40, 64):
+                current = [parts[0].decode(), int(parts[1]), int(parts[2]), int(parts[3])]
+            continue
+        if raw.startswith(b"filename "):
+            path = raw[9:].decode("utf-8", "surrogateescape")
+            if path.startswith('"'):
+                path = _unquote(path)
+            yield _Hunk(current[0], current[1], current[2], current[3], path)
+            current = None
+
+
+def _unquote(text: str) -> str:
+    """A C-quoted path from git (``"a\\tb"``, octal escapes for other bytes)."""
+    body = text[1:-1].encode("utf-8", "surrogateescape")
+    out = bytearray()
+    i = 0
+    escapes = {ord("n"): 10, ord("t"): 9, ord('"'): 34, ord("\\"): 92, ord("a"): 7,
+               ord("b"): 8, ord("f"): 12, ord("r"): 13, ord("v"): 11}  # fmt: skip
+    while i < len(body):
+        c = body[i]
+        if c == 92 and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in escapes:
+                out.append(escapes[nxt])
+                i += 2
+                continue
+            if 48 <= nxt <= 51 and i + 3 < len(body) + 1:
+                out.append(int(body[i + 1 : i + 4], 8))
+                i += 4
+                continue
+        out.append(c)
+        i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def repo_relative(store: TraceStore, path: str | os.PathLike[str], cwd: Path | None = None) -> str:
+    """``path`` (absolute, or relative to ``cwd``) as a '/'-separated path from the root
+    of the work tree. Raises ``ValueError`` when it is outside the repository."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = (cwd or Path.cwd()) / candidate
+    root = store.root.resolve()
+    resolved = Path(os.path.normpath(candidate.absolute()))
+    try:
+        # Resolve symlinked parents (e.g. /tmp -> /private/tmp) but keep the file name.
+        resolved = resolved.parent.resolve() / resolved.name
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        raise ValueError(f"{path} is outside the repository {store.root}") from None
+
+
+class _Lookup:
+    """Which record covers (commit, path, line), built once per blame."""
+
+    def __init__(self, store: TraceStore, hunks: Sequence[_Hunk]) -> None:
+        commits = {h.commit for h in hunks if h.commit != UNCOMMITTED}
+        paths = {h.orig_path for h in hunks if h.commit != UNCOMMITTED}
+        found: dict[str, list[StoredRecord]] = {}
+        if commits:
+            for path in paths:
+                for stored in store.file.for_path(path, store.issues):
+                    revision = stored.record.revision
+                    if revision in commits:
+                        found.setdefault(revision, []).append(stored)
+            if store.notes is not None:
+                for commit, stored_list in store.notes.for_commits(commits, store.issues).items():
+                    for stored in stored_list:
+                        if stored.record.revision == commit:  # carried notes: issue 5
+                            found.setdefault(commit, []).append(stored)
+        self.records = found
+        self._lines: dict[tuple[str, str], dict[int, tuple[TraceRecord, int, int, int]]] = {}
+
+    def has_records(self, commit: str) -> bool:
+        return commit in self.records
+
+    def lines(self, commit: str, path: str) -> dict[int, tuple[TraceRecord, int, int, int]]:
+        """``{orig_line: (record, file index, conversation index, range index)}``; when
+        several records cover a line the newest wins."""
+        key = (commit, path)
+        table = self._lines.get(key)
+        if table is not None:
+            return table
+        table = {}
+        seen: set[str] = set()
+        stored_list = sorted(
+            self.records.get(commit, []), key=lambda s: (s.record.timestamp, s.record.id)
+        )
+        for stored in stored_list:
+            record = stored.record
+            if record.id in seen:
+                continue
+            seen.add(record.id)
+            for fi, f in enumerate(record.files):
+                if f.path != path:
+                    continue
+                for ci, conv in enumerate(f.conversations):
+                    for ri, rng in enumerate(conv.ranges):
+                        for line in range(rng.start_line, rng.end_line + 1):
+                            table[line] = (record, fi, ci, ri)
+        self._lines[key] = table
+        return table
+
+
+def _provenance(record: TraceRecord, fi: int, ci: int) -> tuple[float | None, str]:
+    """Confidence and evidence of a conversation of one of our link records."""
+    for detail in record.ours.get("conversations", ()):
+        if (
+            isinstance(detail, dict)
+            and detail.get("file") == fi
+            and detail.get("conversation") == ci
+        ):
+            evidence = detail.get("evidence", "record")
+            confidence = detail.get("confidence")
+            return (
+                float(confidence) if isinstance(confidence, int | float) else None,
+                evidence if isinstance(evidence, str) else ",".join(map(str, evidence)),
+            )
+    if record.ours.get("kind") == "commit":
+        return 1.0, "commit"
+    return None, "record"
+
+
+def blame_file(
+    store: TraceStore,
+    path: str,
+    *,
+    revision: str | None = None,
+    line_range: tuple[int, int] | None = None,
+) -> BlameResult:
+    """Blame ``path`` (repository-relative) at ``revision`` (a full SHA) or in the work
+    tree (``None``), optionally only lines ``line_range`` (1-based, inclusive)."""
+    git = store.repository.git
+    args = ["blame", "--incremental"]
+    if line_range is not None:
+        args += ["-L", f"{line_range[0]},{line_range[1]}"]
+    if revision is not None:
+        args.append(revision)
+    args += ["--", path]
+    if revision is None:
+        try:
+            content = (store.root / path).read_bytes()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no such file in the work tree") from None
+    else:
+        proc = git.run("cat-file", "blob", f"{revision}:{path}", ok_codes=(0, 128))
+        if proc.returncode != 0:
+            raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
+        content = proc.stdout
+    lines = split_lines(content)
+    try:
+        data = git.run(*args).stdout
+        hunks = list(_parse_incremental(data))
+    except GitCommandError as exc:
+        if revision is not None or "no such path" not in exc.stderr:
+            raise
+        # Not in HEAD (a new file, or no commits yet): every line is uncommitted.
+        start, end = line_range if line_range is not None else (1, len(lines))
+        end = min(end, len(lines))
+        hunks = [_Hunk(UNCOMMITTED, start, start, max(0, end - start + 1), path)]
+    lookup = _Lookup(store, hunks)
+    pending_labels = None
+    has_pending = False
+    if revision is None and any(h.commit == UNCOMMITTED for h in hunks):
+        known = PendingState(store.directory / "pending").load(path)
+        has_pending = known is not None
+        pending_labels = carry_labels(known, line_keys(lines))
+    out: list[BlameLine] = []
+    for hunk in sorted(hunks, key=lambda h: h.final_line):
+        for k in range(hunk.count):
+            final = hunk.final_line + k
+            orig = hunk.orig_line + k
+            text = lines[final - 1] if final - 1 < len(lines) else b""
+            if hunk.commit == UNCOMMITTED:
+                out.append(_uncommitted(final, path, text, pending_labels, has_pending))
+                continue
+            base = BlameLine(
+                line=final,
+                commit=hunk.commit,
+                orig_line=orig,
+                orig_path=hunk.orig_path,
+                type="unknown",
+                evidence="no-record",
+                text=text,
+            )
+            if not lookup.has_records(hunk.commit):
+                out.append(base)
+                continue
+            hit = lookup.lines(hunk.commit, hunk.orig_path).get(orig)
+            if hit is None:
+                out.append(attrs.evolve(base, evidence="not-in-record"))
+                continue
+            record, fi, ci, ri = hit
+            conv = record.files[fi].conversations[ci]
+            contributor = conv.contributor_of(conv.ranges[ri])
+            kind = str(contributor.type) if contributor is not None else "unknown"
+            confidence, evidence = _provenance(record, fi, ci)
+            out.append(
+                attrs.evolve(
+                    base,
+                    type=kind,
+                    model_id=contributor.model_id if contributor is not None else None,
+                    trace_id=record.id,
+                    conversation_url=conv.url,
+                    confidence=confidence,
+                    evidence=evidence,
+                )
+            )
+    return BlameResult(path=path, revision=revision, lines=tuple(out))
+
+
+def _uncommitted(
+    line: int, path: str, text: bytes, labels: Sequence[Any] | None, has_pending: bool
+) -> BlameLine:
+    label = labels[line - 1] if labels is not None and line - 1 < len(labels) else None
+    base = BlameLine(
+        line=line,
+        commit=None,
+        orig_line=line,
+        orig_path=path,
+        type="unknown",
+        evidence="uncommitted",
+        text=text,
+    )
+    if label is not None:
+        return attrs.evolve(
+            base,
+            type="ai",
+            model_id=label.model_id,
+            conversation_url=label.conversation_url,
+            confidence=label.confidence,
+            evidence=f"pending:{label.evidence}",
+        )
+    if has_pending:
+        # The agent's last known state of this file did not have this line, or had it
+        # from a person: not an agent's line.
+        return attrs.evolve(base, type="human", confidence=1.0, evidence="pending:human")
+    return base

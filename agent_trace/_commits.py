@@ -1,0 +1,160 @@
+"""What a commit changed: files, renames, and the line ranges it added, from one
+``git diff-tree`` per parent (raw and ``-U0`` patch in one stream)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import attrs
+
+from ._git import Git
+
+__all__ = ["FileDiff", "commit_parents", "diff_commit", "merge_added"]
+
+_HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_SUBMODULE = "160000"
+
+
+@attrs.frozen
+class FileDiff:
+    """One changed file. ``added`` are ``(start, count)`` ranges of new-side lines
+    (1-based) the commit added or changed; ``status`` is git's letter (A, M, D, R, C, T)."""
+
+    status: str
+    old_path: str | None
+    new_path: str | None
+    old_blob: str | None
+    new_blob: str | None
+    binary: bool
+    added: tuple[tuple[int, int], ...]
+    submodule: bool = False
+
+    def added_lines(self) -> set[int]:
+        return {start + k for start, count in self.added for k in range(count)}
+
+
+def commit_parents(git: Git, commit: str) -> list[str]:
+    """The parents of ``commit`` (a full SHA), first parent first."""
+    out = git.output("rev-list", "--parents", "-n", "1", commit, "--")
+    return out.split()[1:]
+
+
+def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:
+    """The files ``commit`` changed against ``parent`` (``None``: a root commit, against
+    the empty tree), with renames detected (``-M``)."""
+    args = [
+        "diff-tree",
+        "-r",
+        "--no-commit-id",
+        "--raw",
+        "-z",
+        "-p",
+        "-U0",
+        "-M",
+        "--no-abbrev",
+        "--full-index",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+    ]
+    if parent is None:
+        args += ["--root", commit]
+    else:
+        args += [parent, commit]
+    data = git.run(*args, "--").stdout
+    entries, patch_start = _parse_raw(data)
+    segments = _split_patch(data[patch_start:])
+    out = []
+    for i, entry in enumerate(entries):
+        status, old_mode, new_mode, old_blob, new_blob, old_path, new_path = entry
+        segment = segments[i] if i < len(segments) else b""
+        binary = b"\nBinary files " in b"\n" + segment or b"\nGIT binary patch" in segment
+        added: list[tuple[int, int]] = []
+        for m in _HUNK.finditer(segment):
+            start = int(m.group(1))
+            count = int(m.group(2)) if m.group(2) is not None else 1
+            if count:
+                added.append((start, count))
+        out.append(
+            FileDiff(
+                status=status,
+                old_path=old_path,
+                new_path=new_path,
+                old_blob=old_blob,
+                new_blob=new_blob,
+                binary=binary,
+                added=tuple(added),
+                submodule=_SUBMODULE in (old_mode, new_mode),
+            )
+        )
+    return out
+
+
+_Raw = tuple[str, str, str, str | None, str | None, str | None, str | None]
+
+
+def _parse_raw(data: bytes) -> tuple[list[_Raw], int]:
+    """The ``--raw -z`` entries at the start of ``data`` and where the patch begins."""
+    entries: list[_Raw] = []
+    pos = 0
+    zero = "0" * 40
+    while pos < len(data) and data[pos : pos + 1] == b":":
+        end = data.index(b"\0", pos)
+        old_mode, new_mode, old_blob, new_blob, status = data[pos + 1 : end].decode().split(" ")
+        pos = end + 1
+        paths: list[str] = []
+        for _ in range(2 if status[0] in "RC" else 1):
+            end = data.index(b"\0", pos)
+            paths.append(data[pos:end].decode("utf-8", "surrogateescape"))
+            pos = end + 1
+        letter = status[0]
+        old_path = paths[0] if letter != "A" else None
+        new_path = paths[-1] if letter != "D" else None
+        entries.append(
+            (
+                letter,
+                old_mode,
+                new_mode,
+                None if old_blob.strip("0") == "" or old_blob == zero else old_blob,
+                None if new_blob.strip("0") == "" else new_blob,
+                old_path,
+                new_path,
+            )
+        )
+    while pos < len(data) and data[pos : pos + 1] == b"\0":
+        pos += 1
+    return entries, pos
+
+
+def _split_patch(patch: bytes) -> list[bytes]:
+    """The per-file segments of a patch, in order (each starts at ``diff --git``)."""
+    if not patch:
+        return []
+    parts = re.split(rb"(?m)^(?=diff --git )", patch)
+    return [p for p in parts if p.startswith(b"diff --git ")]
+
+
+def merge_added(diffs_per_parent: Sequence[list[FileDiff]]) -> list[FileDiff]:
+    """For a merge: the lines that differ from every parent (what the merge itself
+    resolved or wrote), per file of the first parent's diff."""
+    first = diffs_per_parent[0]
+    others = [{d.new_path: d for d in diffs} for diffs in diffs_per_parent[1:]]
+    out = []
+    for d in first:
+        lines = d.added_lines()
+        for other in others:
+            od = other.get(d.new_path)
+            lines &= od.added_lines() if od is not None else set()
+        out.append(attrs.evolve(d, added=_ranges(sorted(lines))))
+    return out
+
+
+def _ranges(lines: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for line in lines:
+        if out and out[-1][0] + out[-1][1] == line:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((line, 1))
+    return tuple(out)

@@ -1,0 +1,119 @@
+"""Git hooks for this repository only: ``post-commit`` links each new commit.
+
+A hook that was there before is kept: it is renamed to ``<hook>.agent-trace-saved``, our
+script calls it after its own work (passing arguments and standard input through), and
+``uninstall`` puts it back. The hooks directory is the one git uses
+(``core.hooksPath`` honoured). The user's global configuration is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import sys
+from pathlib import Path
+
+import attrs
+
+from ._git import Repository
+
+__all__ = [
+    "HOOKS",
+    "HookState",
+    "hook_states",
+    "hooks_directory",
+    "install_hooks",
+    "uninstall_hooks",
+]
+
+HOOKS = ("post-commit",)
+MARK = "# agent-trace hook"
+SAVED_SUFFIX = ".agent-trace-saved"
+
+
+@attrs.frozen
+class HookState:
+    name: str
+    path: Path
+    state: str
+    """``installed`` (ours), ``absent``, or ``foreign`` (someone else's hook, not ours)."""
+    chained: bool = False
+    """Ours, and a hook that was there before is kept and called after ours."""
+
+
+def hooks_directory(repository: Repository) -> Path:
+    """Where git looks for hooks in this repository (``core.hooksPath`` honoured)."""
+    return repository.git_path("hooks")
+
+
+def _script(hook: str) -> str:
+    python = shlex.quote(sys.executable)
+    return f"""#!/bin/sh
+{MARK} ({hook}): links new commits to their AI attribution.
+# Installed by `trace hooks install`; `trace hooks uninstall` removes it (and restores
+# the hook that was here before, which is called below).
+{python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
+saved="$0{SAVED_SUFFIX}"
+if [ -x "$saved" ]; then
+    exec "$saved" "$@"
+fi
+exit 0
+"""
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return MARK.encode() in head
+
+
+def hook_states(repository: Repository) -> list[HookState]:
+    directory = hooks_directory(repository)
+    out = []
+    for hook in HOOKS:
+        path = directory / hook
+        if not path.exists():
+            out.append(HookState(hook, path, "absent"))
+        elif _is_ours(path):
+            saved = path.with_name(hook + SAVED_SUFFIX)
+            out.append(HookState(hook, path, "installed", chained=saved.exists()))
+        else:
+            out.append(HookState(hook, path, "foreign"))
+    return out
+
+
+def install_hooks(repository: Repository) -> list[HookState]:
+    """Install our hooks (idempotent). An existing hook is kept and chained."""
+    directory = hooks_directory(repository)
+    directory.mkdir(parents=True, exist_ok=True)
+    for hook in HOOKS:
+        path = directory / hook
+        saved = path.with_name(hook + SAVED_SUFFIX)
+        if path.exists() and not _is_ours(path):
+            if saved.exists():
+                raise FileExistsError(
+                    f"{saved} exists already; move it away before installing the hooks"
+                )
+            os.replace(path, saved)
+        tmp = path.with_name(f".{hook}.agent-trace.tmp")
+        tmp.write_text(_script(hook), encoding="utf-8")
+        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        os.replace(tmp, path)
+    return hook_states(repository)
+
+
+def uninstall_hooks(repository: Repository) -> list[HookState]:
+    """Remove our hooks and put back the hooks they replaced. Others' hooks are left."""
+    directory = hooks_directory(repository)
+    for hook in HOOKS:
+        path = directory / hook
+        saved = path.with_name(hook + SAVED_SUFFIX)
+        if path.exists() and _is_ours(path):
+            path.unlink()
+            if saved.exists():
+                os.replace(saved, path)
+    return hook_states(repository)

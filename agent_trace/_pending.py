@@ -1,0 +1,189 @@
+"""Pending attribution: which lines of the work tree an agent wrote, before they are
+committed. Kept on disk in ``.agent-trace/pending/`` (never in git objects), so it
+survives the process that recorded it.
+
+For each file the agent touched we keep the last content the recorder saw, as one 64-bit
+key per line (no text), and a label per line: the AI edit that wrote it, or none. Any
+later content is aligned to it: lines that are still there keep their label, lines that
+are not (a human changed them) lose it. Labels only ever come from edit windows, so a
+human line is never relabelled AI.
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import mmh3
+
+from ._files import atomic_write, locked
+from ._lines import align
+from .events import utc_timestamp
+from .events._wire import dumps, loads
+
+__all__ = ["Label", "PendingFile", "PendingState", "carry_labels"]
+
+_FORMAT = 1
+
+
+@attrs.frozen(kw_only=True)
+class Label:
+    """The AI edit a line came from."""
+
+    model_id: str | None = None
+    run_id: str | None = None
+    turn_id: str | None = None
+    item_id: str | None = None
+    conversation_url: str | None = None
+    tool_name: str | None = None
+    tool_version: str | None = None
+    evidence: str = "edit-window"
+    """``edit-window`` (snapshots before and after the edit) or ``no-snapshot`` (a
+    file change reported without a prior snapshot, diffed against the last state known)."""
+    confidence: float = 1.0
+    timestamp: str = attrs.field(factory=utc_timestamp)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Label:
+        names = {a.name for a in attrs.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @property
+    def conversation_key(self) -> tuple[str | None, ...]:
+        """Lines with the same key go into one Agent Trace conversation."""
+        return (self.model_id, self.conversation_url, self.run_id, self.tool_name)
+
+
+@attrs.define
+class PendingFile:
+    """The last state the recorder knew of one file: a key and a label per line."""
+
+    path: str
+    keys: list[int]
+    labels: list[Label | None]
+    updated_at: str = attrs.field(factory=utc_timestamp)
+
+    def ai_lines(self) -> int:
+        return sum(1 for label in self.labels if label is not None)
+
+
+def carry_labels(known: PendingFile | None, keys: Sequence[int]) -> list[Label | None]:
+    """Labels for content ``keys``: each line that is still the line ``known`` had keeps
+    its label; anything else (changed since, or no known state) has none."""
+    if known is None or not known.keys:
+        return [None] * len(keys)
+    if list(known.keys) == list(keys):
+        return list(known.labels)
+    labels = known.labels
+    return [labels[i] if i is not None else None for i in align(known.keys, keys)]
+
+
+def _encode_keys(keys: Sequence[int]) -> str:
+    return base64.b64encode(array.array("Q", keys).tobytes()).decode("ascii")
+
+
+def _decode_keys(text: str) -> list[int]:
+    data = array.array("Q")
+    data.frombytes(base64.b64decode(text))
+    return data.tolist()
+
+
+class PendingState:
+    """The pending files of one store (``.agent-trace/pending/``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _file(self, path: str) -> Path:
+        digest = mmh3.hash_bytes(path.encode("utf-8", "surrogateescape")).hex()
+        return self.directory / f"{digest}.json"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive access for a read-modify-write of pending state (all processes)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with locked(self.directory / ".lock"):
+            yield
+
+    def load(self, path: str) -> PendingFile | None:
+        """The pending state of ``path`` (repository-relative), or ``None``. A damaged
+        state file is treated as absent (attribution falls back to human/unknown)."""
+        try:
+            raw = self._file(path).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return self._decode(raw, path)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def _decode(self, raw: bytes, path: str) -> PendingFile | None:
+        data = loads(raw)
+        if data.get("format") != _FORMAT or data.get("path") != path:
+            return None
+        keys = _decode_keys(data["keys"])
+        table = [Label.from_dict(d) for d in data["labels"]]
+        labels: list[Label | None] = [None] * len(keys)
+        for start, end, index in data["spans"]:
+            labels[start:end] = [table[index]] * (end - start)
+        return PendingFile(
+            path=path, keys=keys, labels=labels[: len(keys)], updated_at=data["updated_at"]
+        )
+
+    def save(self, pending: PendingFile) -> None:
+        """Write (atomically) the state of one file; a file with no AI line is removed."""
+        if pending.ai_lines() == 0:
+            self.delete(pending.path)
+            return
+        table: list[Label] = []
+        index: dict[Label, int] = {}
+        spans: list[list[int]] = []
+        for i, label in enumerate(pending.labels):
+            if label is None:
+                continue
+            j = index.get(label)
+            if j is None:
+                j = index[label] = len(table)
+                table.append(label)
+            if spans and spans[-1][1] == i and spans[-1][2] == j:
+                spans[-1][1] = i + 1
+            else:
+                spans.append([i, i + 1, j])
+        data = {
+            "format": _FORMAT,
+            "path": pending.path,
+            "updated_at": utc_timestamp(),
+            "keys": _encode_keys(pending.keys),
+            "labels": [label.to_dict() for label in table],
+            "spans": spans,
+        }
+        self.directory.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._file(pending.path), dumps(data) + b"\n", fsync=False)
+
+    def delete(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._file(path))
+
+    def all(self) -> list[PendingFile]:
+        """Every file with pending AI lines."""
+        if not self.directory.is_dir():
+            return []
+        out = []
+        for entry in sorted(self.directory.glob("*.json")):
+            try:
+                raw = entry.read_bytes()
+                pending = self._decode(raw, str(loads(raw).get("path")))
+            except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+                continue
+            if pending is not None:
+                out.append(pending)
+        return out

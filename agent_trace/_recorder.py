@@ -1,0 +1,610 @@
+"""The recorder: wraps an agent loop, writes its events, attributes the lines it writes.
+
+```python
+with Recorder(repo=".", tool_name="my-agent", model_id="anthropic/claude-sonnet-4-5") as rec:
+    with rec.turn():
+        with rec.edit("src/app.py"):
+            ...  # the agent writes the file
+```
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import errno
+import functools
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ._blame import repo_relative
+from ._git import GitError, Repository
+from ._lines import align, line_keys, split_lines
+from ._link import LinkResult, link_commit
+from ._model_ids import normalize_model_id
+from ._pending import Label, PendingFile, PendingState, carry_labels
+from ._runs import Run, RunStatus
+from ._store import TraceStore
+from .events import (
+    EventEmitter,
+    FileChangeItem,
+    FileUpdateChange,
+    ItemCompletedEvent,
+    ItemStartedEvent,
+    JsonlWriter,
+    PatchApplyStatus,
+    PatchChangeKind,
+    ThreadCompletedEvent,
+    ThreadErrorEvent,
+    ThreadEvent,
+    ThreadStartedEvent,
+    TurnCompletedEvent,
+    TurnFailedEvent,
+    TurnStartedEvent,
+    Usage,
+)
+
+__all__ = ["Recorder", "current_recorder"]
+
+log = logging.getLogger("agent_trace")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
+    "agent_trace_recorder", default=None
+)
+
+_MAX_FILE_BYTES = 64 * 1024 * 1024
+_RETRYABLE = {errno.EINTR, errno.EAGAIN, errno.EBUSY, errno.ENOSPC, errno.EIO}
+
+
+def current_recorder() -> Recorder | None:
+    """The recorder active in this context (inside ``with Recorder(...)`` or a function
+    decorated with one), or ``None``."""
+    return _current.get()
+
+
+def _is_binary(data: bytes) -> bool:
+    return b"\0" in data[:8000]  # git's rule
+
+
+class _Snapshot:
+    """Contents of some files at one moment (``None``: the file did not exist)."""
+
+    def __init__(self, root: Path, paths: Iterable[str]) -> None:
+        self.contents: dict[str, bytes | None] = {}
+        for path in paths:
+            self.contents[path] = _read(root / path)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        if path.stat().st_size > _MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+class _Window:
+    """``with rec.edit(...)`` / ``with rec.turn()``: also usable with ``async with``."""
+
+    def __init__(self, enter: Callable[[], Any], leave: Callable[[BaseException | None], None]):
+        self._enter = enter
+        self._leave = leave
+
+    def __enter__(self) -> Any:
+        return self._enter()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._leave(exc)
+
+    async def __aenter__(self) -> Any:
+        return self._enter()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._leave(exc)
+
+
+class Recorder:
+    """Record one agent run in a git repository.
+
+    On enter: a run in ``.agent-trace/runs/<run_id>/`` and ``thread.started``. Every
+    :meth:`emit` writes an event (and passes it to ``emitters``); :meth:`edit` windows and
+    reported ``file_change`` items attribute the lines the agent wrote; commits made while
+    the recorder runs are linked when it next sees HEAD move and on exit. On exit:
+    ``thread.completed``, or ``error`` when the block raised (the exception propagates).
+    """
+
+    def __init__(
+        self,
+        repo: str | Path = ".",
+        *,
+        tool_name: str = "agent",
+        tool_version: str | None = None,
+        model_id: str | None = None,
+        conversation_url: str | None = None,
+        run_id: str | None = None,
+        emitters: Iterable[EventEmitter] = (),
+        fsync: str = "boundary",
+        link: bool = True,
+    ) -> None:
+        self.repo = Path(repo)
+        self.tool_name = tool_name
+        self.tool_version = tool_version
+        self.model_id = normalize_model_id(model_id) if model_id else None
+        self.conversation_url = conversation_url
+        self.requested_run_id = run_id
+        self.emitters = list(emitters)
+        self.fsync = fsync
+        self.auto_link = link
+        self.dropped = 0
+        """Events that could not be written (after retries); logged, never raised."""
+        self.links: list[LinkResult] = []
+        """Commits linked by this recorder, in order."""
+        self._lock = threading.RLock()
+        self._store: TraceStore | None = None
+        self._run: Run | None = None
+        self._writer: JsonlWriter | None = None
+        self._pending: PendingState | None = None
+        self._head: str | None = None
+        self._baseline_head: str | None = None
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._turn = 0
+        self._turn_id: str | None = None
+        self._items = 0
+        self._usage = [0, 0, 0]
+        self._token: contextvars.Token[Recorder | None] | None = None
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def store(self) -> TraceStore:
+        if self._store is None:
+            raise RuntimeError("the recorder is not started: use `with Recorder(...) as rec:`")
+        return self._store
+
+    @property
+    def run(self) -> Run:
+        if self._run is None:
+            raise RuntimeError("the recorder is not started: use `with Recorder(...) as rec:`")
+        return self._run
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def repository(self) -> Repository:
+        return self.store.repository
+
+    @property
+    def events_path(self) -> Path:
+        return self.run.events_path
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> Recorder:
+        """Open the run (what ``with`` does on enter)."""
+        if self._run is not None:
+            raise RuntimeError("this recorder is already running; create a new one per run")
+        store = TraceStore.open(self.repo)
+        self._store = store
+        self._pending = PendingState(store.directory / "pending")
+        self._head = self._baseline_head = store.repository.read_head()
+        self._run = store.new_run(
+            self.requested_run_id,
+            tool_name=self.tool_name,
+            tool_version=self.tool_version,
+            model_id=self.model_id,
+            conversation_url=self.conversation_url,
+            head=self._head,
+        )
+        self._writer = JsonlWriter(
+            self._run.events_path,
+            run_id=self._run.run_id,
+            fsync=self.fsync,  # type: ignore[arg-type]
+        )
+        self._token = _current.set(self)
+        self._write(ThreadStartedEvent(thread_id=self._run.run_id))
+        return self
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        """Close the run (what ``with`` does on exit)."""
+        if self._run is None or self._writer is None:
+            return
+        with self._lock:
+            self._check_commits()
+            if exc is None:
+                usage = Usage(
+                    input_tokens=self._usage[0],
+                    cached_input_tokens=self._usage[1],
+                    output_tokens=self._usage[2],
+                )
+                self._write(
+                    ThreadCompletedEvent(
+                        thread_id=self._run.run_id,
+                        session_id=self._run.run_id,
+                        subtype="success",
+                        outcome_code="success",
+                        usage=usage,
+                        num_turns=self._turn,
+                    )
+                )
+                status = RunStatus.COMPLETED
+            else:
+                self._write(ThreadErrorEvent(message=f"{type(exc).__name__}: {exc}"))
+                interrupted = isinstance(exc, KeyboardInterrupt | GeneratorExit)
+                status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
+            self._writer.close()
+            try:
+                self._run.update(status=status)
+            except (OSError, ValueError) as error:
+                log.warning("agent-trace: could not update %s: %s", self._run.manifest_path, error)
+            for emitter in self.emitters:
+                close = getattr(emitter, "close", None)
+                if callable(close):
+                    with contextlib.suppress(Exception):
+                        close()
+            if self._token is not None:
+                with contextlib.suppress(ValueError):
+                    _current.reset(self._token)
+                self._token = None
+
+    def __enter__(self) -> Recorder:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.finish(exc)
+
+    async def __aenter__(self) -> Recorder:
+        return self.start()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.finish(exc)
+
+    def _fresh(self) -> Recorder:
+        return Recorder(
+            self.repo,
+            tool_name=self.tool_name,
+            tool_version=self.tool_version,
+            model_id=self.model_id,
+            conversation_url=self.conversation_url,
+            emitters=self.emitters,
+            fsync=self.fsync,
+            link=self.auto_link,
+        )
+
+    def __call__(self, func: F) -> F:
+        """Use as a decorator: each call of ``func`` is one run; inside it,
+        :func:`current_recorder` returns that run's recorder."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with self._fresh():
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run_sync(*args: Any, **kwargs: Any) -> Any:
+            with self._fresh():
+                return func(*args, **kwargs)
+
+        return run_sync  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ events
+
+    def emit(self, event: ThreadEvent) -> None:
+        """Record one event. ``file_change`` items are attributed: ``item.started``
+        snapshots their paths, ``item.completed`` diffs and labels the lines. Never raises
+        for I/O problems (they are retried, then logged and counted in ``dropped``)."""
+        with self._lock:
+            self._check_commits()
+            if isinstance(event, TurnStartedEvent):
+                self._turn += 1
+                self._turn_id = f"turn-{self._turn}"
+            elif isinstance(event, TurnCompletedEvent | TurnFailedEvent):
+                usage = event.usage
+                if usage is not None:
+                    self._usage[0] += usage.input_tokens
+                    self._usage[1] += usage.cached_input_tokens
+                    self._usage[2] += usage.output_tokens
+            item = getattr(event, "item", None)
+            if isinstance(item, FileChangeItem):
+                paths = [c.path for c in item.changes]
+                if isinstance(event, ItemStartedEvent):
+                    self._snapshots[item.id] = self._snapshot(paths)
+                elif isinstance(event, ItemCompletedEvent):
+                    before = self._snapshots.pop(item.id, None)
+                    self._attribute_reported(item, paths, before)
+            self._write(event)
+
+    def _write(self, event: ThreadEvent) -> None:
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("the recorder is not started: use `with Recorder(...) as rec:`")
+        for attempt in range(4):
+            try:
+                writer.write(event)
+                break
+            except OSError as exc:
+                if exc.errno not in _RETRYABLE or attempt == 3:
+                    self.dropped += 1
+                    log.warning("agent-trace: event not written to %s: %s", writer.path, exc)
+                    break
+                time.sleep(0.01 * (attempt + 1))
+            except ValueError as exc:  # a closed writer
+                self.dropped += 1
+                log.warning("agent-trace: event not written: %s", exc)
+                break
+        for emitter in self.emitters:
+            try:
+                emitter(event)
+            except Exception as exc:  # noqa: BLE001 - a failing emitter must not stop the agent
+                log.warning("agent-trace: emitter %r failed: %s", emitter, exc)
+
+    # ------------------------------------------------------------------ turns
+
+    def turn(self, usage: Usage | None = None) -> _Window:
+        """``with rec.turn():`` emits ``turn.started``, then ``turn.completed`` (with
+        ``usage``, or the usage set on the yielded handle) or ``turn.failed``."""
+        handle = _TurnHandle(usage)
+
+        def enter() -> _TurnHandle:
+            self.emit(TurnStartedEvent())
+            return handle
+
+        def leave(exc: BaseException | None) -> None:
+            if exc is None:
+                self.emit(TurnCompletedEvent(usage=handle.usage or _zero_usage()))
+            else:
+                message = f"{type(exc).__name__}: {exc}"
+                self.emit(TurnFailedEvent(message=message, usage=handle.usage))
+
+        return _Window(enter, leave)
+
+    # ------------------------------------------------------------------ edits
+
+    def edit(self, *paths: str | Path) -> _Window:
+        """``with rec.edit("a.py", "b.py"):`` snapshots the files, and on exit attributes
+        every line the block added or changed in them to this recorder's model, emitting
+        ``item.started``/``item.completed`` events for a ``file_change`` item."""
+        if not paths:
+            raise ValueError("edit() needs at least one path")
+        relative = [self._relative(p) for p in paths]
+        state: dict[str, Any] = {}
+
+        def enter() -> list[str]:
+            with self._lock:
+                self._check_commits()
+                self._items += 1
+                item_id = f"edit-{self._items}"
+                snapshot = self._snapshot(relative)
+                state["id"], state["snapshot"] = item_id, snapshot
+                changes = [
+                    FileUpdateChange(
+                        path=p,
+                        kind=PatchChangeKind.UPDATE
+                        if snapshot.contents[p] is not None
+                        else PatchChangeKind.ADD,
+                    )
+                    for p in relative
+                ]
+                item = FileChangeItem(
+                    id=item_id, changes=changes, status=PatchApplyStatus.IN_PROGRESS
+                )
+                self._write(ItemStartedEvent(item=item))
+            return relative
+
+        def leave(exc: BaseException | None) -> None:
+            with self._lock:
+                label = self._label(state["id"], "edit-window", 1.0)
+                changes = self._attribute(relative, state["snapshot"], label)
+                status = PatchApplyStatus.COMPLETED if exc is None else PatchApplyStatus.FAILED
+                item = FileChangeItem(id=state["id"], changes=changes, status=status)
+                self._write(ItemCompletedEvent(item=item))
+
+        return _Window(enter, leave)
+
+    def _relative(self, path: str | Path) -> str:
+        root = self.store.root
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            candidate = root / candidate
+        try:
+            relative = repo_relative(self.store, candidate)
+        except ValueError:
+            raise ValueError(f"{path}: outside the repository {root}; not recorded") from None
+        if relative in ("", ".") or relative.startswith(".git/") or relative == ".git":
+            raise ValueError(f"{path}: not a file of the work tree")
+        return relative
+
+    def _snapshot(self, paths: Iterable[str]) -> _Snapshot:
+        return _Snapshot(self.store.root, paths)
+
+    def _label(self, item_id: str | None, evidence: str, confidence: float) -> Label:
+        return Label(
+            model_id=self.model_id,
+            run_id=self.run_id,
+            turn_id=self._turn_id,
+            item_id=item_id,
+            conversation_url=self.conversation_url,
+            tool_name=self.tool_name,
+            tool_version=self.tool_version,
+            evidence=evidence,
+            confidence=confidence,
+        )
+
+    def _attribute_reported(
+        self, item: FileChangeItem, paths: list[str], before: _Snapshot | None
+    ) -> None:
+        """A ``file_change`` reported by the agent: diff against its ``item.started``
+        snapshot, or else against the last state the recorder knew."""
+        try:
+            relative = [self._relative(p) for p in paths]
+        except ValueError as exc:
+            log.warning("agent-trace: %s", exc)
+            relative = []
+            for p in paths:
+                with contextlib.suppress(ValueError):
+                    relative.append(self._relative(p))
+        if before is not None:
+            mapped = _Snapshot(self.store.root, [])
+            for original, rel in zip(paths, relative, strict=False):
+                mapped.contents[rel] = before.contents.get(original, before.contents.get(rel))
+            label = self._label(item.id, "edit-window", 1.0)
+            self._attribute(relative, mapped, label)
+        else:
+            label = self._label(item.id, "no-snapshot", 0.9)
+            self._attribute(relative, None, label)
+
+    def _last_known(self, path: str) -> bytes | None:
+        """The file as of the start of the run: its content at the HEAD the run started
+        from (pending state covers what the recorder saw since)."""
+        head = self._baseline_head
+        if head is None:
+            return None
+        proc = self.store.repository.git.run(
+            "cat-file", "blob", f"{head}:{path}", ok_codes=(0, 128)
+        )
+        return proc.stdout if proc.returncode == 0 else None
+
+    def _attribute(
+        self, paths: list[str], before: _Snapshot | None, label: Label
+    ) -> list[FileUpdateChange]:
+        """Label the lines that changed in ``paths`` since ``before`` (``None``: since the
+        last state known) and save the pending state. Returns the changes made."""
+        pending = self._pending
+        assert pending is not None
+        root = self.store.root
+        changes: list[FileUpdateChange] = []
+        try:
+            with pending.lock():
+                after = {p: _read(root / p) for p in paths}
+                deleted: dict[str, tuple[list[int], list[Label | None]]] = {}
+                order = sorted(paths, key=lambda p: after[p] is not None)  # deletions first
+                for path in order:
+                    change = self._attribute_one(path, before, after[path], label, deleted)
+                    if change is not None:
+                        changes.append(change)
+        except OSError as exc:
+            log.warning("agent-trace: attribution of %s failed: %s", ", ".join(paths), exc)
+        changes.sort(key=lambda c: paths.index(c.path))
+        return changes
+
+    def _attribute_one(
+        self,
+        path: str,
+        before: _Snapshot | None,
+        after: bytes | None,
+        label: Label,
+        deleted: dict[str, tuple[list[int], list[Label | None]]],
+    ) -> FileUpdateChange | None:
+        pending = self._pending
+        assert pending is not None
+        known = pending.load(path)
+        if before is not None and path in before.contents:
+            old = before.contents[path]
+        elif known is not None:
+            old = None  # compared through the pending keys below
+        else:
+            old = self._last_known(path)
+        if (old is not None and _is_binary(old)) or (after is not None and _is_binary(after)):
+            log.info("agent-trace: %s is binary; not attributed", path)
+            return FileUpdateChange(
+                path=path,
+                kind=PatchChangeKind.UPDATE,
+                extra={"agent_trace": "binary file, not attributed"},
+            )
+        if old is None and known is not None and (before is None or path not in before.contents):
+            old_keys = known.keys
+            old_labels = list(known.labels)
+            existed = True
+        else:
+            old_keys = line_keys(split_lines(old)) if old is not None else []
+            old_labels = carry_labels(known, old_keys)
+            existed = old is not None
+        if after is None:
+            if existed:
+                deleted[path] = (old_keys, old_labels)
+                pending.delete(path)
+                return FileUpdateChange(path=path, kind=PatchChangeKind.DELETE)
+            return None
+        new_keys = line_keys(split_lines(after))
+        if not existed and deleted:
+            # A file created while another disappeared in the same edit: a move. Carry
+            # the labels of the one it shares most lines with.
+            best = max(deleted.values(), key=lambda d: _shared(d[0], new_keys))
+            if _shared(best[0], new_keys) * 2 >= len(new_keys):
+                old_keys, old_labels = best
+        if existed and old_keys == new_keys:
+            if known is None or known.keys != new_keys:
+                pending.save(PendingFile(path=path, keys=new_keys, labels=old_labels))
+            return None
+        mapping = align(old_keys, new_keys)
+        labels = [old_labels[m] if m is not None else label for m in mapping]
+        pending.save(PendingFile(path=path, keys=new_keys, labels=labels))
+        return FileUpdateChange(
+            path=path, kind=PatchChangeKind.UPDATE if existed else PatchChangeKind.ADD
+        )
+
+    # ------------------------------------------------------------------ commits
+
+    def link(self) -> list[LinkResult]:
+        """Link commits made since the recorder last looked (also done automatically)."""
+        with self._lock:
+            return self._check_commits(force_check=True)
+
+    def _check_commits(self, force_check: bool = False) -> list[LinkResult]:
+        if not self.auto_link and not force_check:
+            return []
+        store = self._store
+        if store is None:
+            return []
+        try:
+            head = store.repository.read_head()
+            if head == self._head or head is None:
+                return []
+            git = store.repository.git
+            args = ["rev-list", "--reverse", head]
+            if self._head is not None:
+                args.append(f"^{self._head}")
+            commits = git.output(*args, "--").split()
+            results = [link_commit(store, c, linked_by="recorder") for c in commits]
+            self._head = head
+        except (GitError, OSError, ValueError) as exc:
+            log.warning("agent-trace: linking new commits failed: %s", exc)
+            return []
+        self.links.extend(results)
+        return results
+
+
+def _shared(old: list[int], new: list[int]) -> int:
+    return sum(1 for m in align(old, new) if m is not None)
+
+
+def _zero_usage() -> Usage:
+    return Usage(input_tokens=0, cached_input_tokens=0, output_tokens=0)
+
+
+class _TurnHandle:
+    """Yielded by ``rec.turn()``: set ``usage`` before the block ends."""
+
+    def __init__(self, usage: Usage | None) -> None:
+        self.usage = usage

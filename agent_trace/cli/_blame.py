@@ -1,0 +1,298 @@
+"""``trace blame``, ``trace link``, ``trace runs``, ``trace hooks`` and the hidden
+``trace hook`` that installed git hooks call."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ._app import EnvironmentProblem, UserError, repo_errors
+from ._records import REPO_OPTION, _open_store
+
+if TYPE_CHECKING:
+    from agent_trace._blame import BlameLine, BlameResult
+
+__all__ = ["blame", "hook", "hooks", "link", "runs"]
+
+
+class BlameFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    PORCELAIN = "porcelain"
+
+
+_COLOURS = {"ai": "magenta", "human": "green", "mixed": "yellow", "unknown": "bright_black"}
+
+
+def _line_range(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    start_text, sep, end_text = value.partition(",")
+    try:
+        start = int(start_text)
+        end = int(end_text) if sep and end_text else start
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not START,END (e.g. 10,20)") from None
+    if start < 1 or end < start:
+        raise click.BadParameter(f"{value!r}: need 1 <= START <= END")
+    return start, end
+
+
+def _who(line: BlameLine) -> str:
+    if line.type == "ai":
+        return line.model_id or "ai"
+    return line.type
+
+
+def _summary_text(result: BlameResult) -> str:
+    counts = result.summary
+    total = sum(counts.values()) or 1
+    parts = [
+        click.style(f"{kind} {counts[kind] * 100 / total:.1f}% ({counts[kind]})", fg=_COLOURS[kind])
+        for kind in ("ai", "human", "mixed", "unknown")
+        if counts[kind] or kind in ("ai", "human")
+    ]
+    return f"{result.path}: {len(result.lines)} lines: " + ", ".join(parts)
+
+
+def _text(result: BlameResult) -> None:
+    width = max((len(_who(line)) for line in result.lines), default=5)
+    digits = len(str(result.lines[-1].line)) if result.lines else 1
+    for line in result.lines:
+        commit = line.commit[:8] if line.commit else "00000000"
+        who = click.style(f"{_who(line):<{width}}", fg=_COLOURS.get(line.type))
+        text = line.text.decode("utf-8", "replace")
+        click.echo(f"{commit} ({who} {line.line:>{digits}}) {text}")
+    click.echo(_summary_text(result), err=True)
+
+
+def _porcelain(result: BlameResult) -> None:
+    out = []
+    for line in result.lines:
+        out.append(f"{line.commit or '0' * 40} {line.orig_line} {line.line}")
+        out.append(f"contributor {line.type}")
+        for key, value in (
+            ("model-id", line.model_id),
+            ("trace-id", line.trace_id),
+            ("conversation-url", line.conversation_url),
+            ("confidence", line.confidence),
+        ):
+            if value is not None:
+                out.append(f"{key} {value}")
+        out.append(f"evidence {line.evidence}")
+        out.append(f"filename {line.orig_path}")
+        out.append("\t" + line.text.decode("utf-8", "replace"))
+    sys.stdout.write("".join(f"{x}\n" for x in out))
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--rev", help="Blame the file as of this commit (default: the work tree).")
+@click.option("-L", "lines", metavar="START,END", help="Only these lines (1-based, inclusive).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(BlameFormat, case_sensitive=False),
+    default=BlameFormat.TEXT,
+    show_default=True,
+    help="text for people (summary on stderr), json, or porcelain for scripts.",
+)
+@REPO_OPTION
+def blame(path: Path, rev: str | None, lines: str | None, fmt: BlameFormat, repo: Path) -> None:
+    """Who wrote each line of PATH: which model, which conversation, or a human.
+
+    Follows the Agent Trace lookup: git blame gives each line's commit and its line
+    number in that commit; that commit's records say who wrote it. Lines from commits
+    without records are `unknown`. Uncommitted lines (no --rev) are attributed from the
+    recorder's pending state.
+    """
+    from agent_trace._blame import blame_file, repo_relative
+
+    line_range = _line_range(lines)
+    with repo_errors():
+        store = _open_store(repo)
+        try:
+            relative = repo_relative(store, path if path.is_absolute() else Path.cwd() / path)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        sha = store.resolve(rev) if rev is not None else None
+        try:
+            result = blame_file(store, relative, revision=sha, line_range=line_range)
+        except FileNotFoundError as exc:
+            raise UserError(str(exc)) from None
+    for issue in store.issues:
+        click.echo(str(issue), err=True)
+    if fmt is BlameFormat.JSON:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt is BlameFormat.PORCELAIN:
+        _porcelain(result)
+    else:
+        _text(result)
+
+
+@click.command()
+@click.argument("revisions", nargs=-1)
+@click.option("--force", is_flag=True, help="Link again commits that are linked already.")
+@REPO_OPTION
+def link(revisions: tuple[str, ...], force: bool, repo: Path) -> None:
+    """Write the Agent Trace records of commits (default HEAD) from pending attribution.
+
+    REVISIONS are commits or ranges (`main..feature`). Linking is idempotent: commits
+    already linked are skipped unless --force.
+    """
+    from agent_trace._link import link_commit
+
+    with repo_errors():
+        store = _open_store(repo)
+        git = store.repository.git
+        commits: list[str] = []
+        for spec in revisions or ("HEAD",):
+            if ".." in spec:
+                if spec.startswith("-"):
+                    raise UserError(f"{spec!r}: revisions may not start with '-'")
+                out = git.run("rev-list", "--reverse", spec, "--", ok_codes=(0, 128))
+                if out.returncode != 0:
+                    raise UserError(f"{spec!r} is not a valid range")
+                commits += out.stdout.decode().split()
+            else:
+                commits.append(store.resolve(spec))
+        for commit in dict.fromkeys(commits):
+            result = link_commit(store, commit, linked_by="manual", force=force)
+            if result.already_linked:
+                click.echo(f"{commit[:12]} already linked")
+                continue
+            skipped = "".join(f"; {p} skipped ({why})" for p, why in result.skipped)
+            click.echo(
+                f"{commit[:12]} linked: {result.ai_lines} AI line(s), "
+                f"{result.human_lines} human line(s){skipped}"
+            )
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@REPO_OPTION
+def runs(fmt: str, repo: Path) -> None:
+    """List the runs recorded in this repository, oldest first."""
+    with repo_errors():
+        store = _open_store(repo)
+        rows = []
+        for run in store.runs():
+            try:
+                manifest = run.read_manifest()
+            except (OSError, ValueError) as exc:
+                click.echo(f"warning: {exc}", err=True)
+                continue
+            events = 0
+            try:
+                with run.events_path.open("rb") as f:
+                    events = sum(1 for _ in f)
+            except FileNotFoundError:
+                pass
+            rows.append((manifest, events))
+    if fmt == "json":
+        from agent_trace.events._wire import converter
+
+        data = [dict(converter.unstructure(m), event_lines=n) for m, n in rows]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no runs recorded", err=True)
+        return
+    for manifest, events in rows:
+        status = click.style(
+            f"{manifest.status:<11}",
+            fg={"completed": "green", "failed": "red", "running": "yellow"}.get(manifest.status),
+        )
+        tool = " ".join(x for x in (manifest.tool_name, manifest.tool_version) if x) or "-"
+        click.echo(
+            f"{manifest.run_id}  {manifest.created_at}  {status} {tool:<20} "
+            f"{manifest.model_id or '-':<32} {events} events"
+        )
+
+
+@click.group()
+def hooks() -> None:
+    """Install, remove or inspect this repository's agent-trace git hooks."""
+
+
+def _print_states(states: list[object]) -> None:
+    for state in states:
+        name = getattr(state, "name", "?")
+        kind = getattr(state, "state", "?")
+        chained = (
+            " (calls the hook that was there before)" if getattr(state, "chained", False) else ""
+        )
+        click.echo(f"{name}: {kind}{chained}  {getattr(state, 'path', '')}")
+
+
+@hooks.command("install")
+@REPO_OPTION
+def hooks_install(repo: Path) -> None:
+    """Add a post-commit hook that links each commit (this repository only). A hook
+    that is already there is kept and still runs."""
+    from agent_trace._hooks import install_hooks
+
+    with repo_errors():
+        store = _open_store(repo)
+        try:
+            states = install_hooks(store.repository)
+        except FileExistsError as exc:
+            raise EnvironmentProblem(str(exc)) from None
+    _print_states(list(states))
+
+
+@hooks.command("uninstall")
+@REPO_OPTION
+def hooks_uninstall(repo: Path) -> None:
+    """Remove agent-trace's hooks and restore the hooks they replaced."""
+    from agent_trace._hooks import uninstall_hooks
+
+    with repo_errors():
+        store = _open_store(repo)
+        states = uninstall_hooks(store.repository)
+    _print_states(list(states))
+
+
+@hooks.command("status")
+@REPO_OPTION
+def hooks_status(repo: Path) -> None:
+    """Show whether agent-trace's hooks are installed."""
+    from agent_trace._hooks import hook_states
+
+    with repo_errors():
+        store = _open_store(repo)
+        states = hook_states(store.repository)
+    _print_states(list(states))
+
+
+@click.command(hidden=True)
+@click.argument("name")
+@click.argument("args", nargs=-1)
+def hook(name: str, args: tuple[str, ...]) -> None:
+    """Run by the installed git hooks. Never fails the git operation: problems are
+    printed on one line and logged in .agent-trace/hooks.log."""
+    from agent_trace._link import link_commit
+    from agent_trace.events import utc_timestamp
+
+    store = None
+    try:
+        store = _open_store(Path("."))
+        if name == "post-commit":
+            head = store.repository.read_head()
+            if head is not None:
+                link_commit(store, head, linked_by="hook")
+    except Exception as exc:  # noqa: BLE001 - a hook must never break git
+        message = f"agent-trace: {name} hook failed: {type(exc).__name__}: {exc}"
+        click.echo(message, err=True)
+        if store is not None:
+            try:
+                log = store.ensure_directory() / "hooks.log"
+                with log.open("a", encoding="utf-8") as f:
+                    f.write(f"{utc_timestamp()} {message}\n")
+            except OSError:
+                pass
