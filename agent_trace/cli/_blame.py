@@ -60,7 +60,7 @@ def _summary_text(result: BlameResult) -> str:
     return f"{result.path}: {len(result.lines)} lines: " + ", ".join(parts)
 
 
-def _text(result: BlameResult) -> None:
+def _text(result: BlameResult, *, summary_to_stderr: bool = True) -> None:
     width = max((len(_who(line)) for line in result.lines), default=5)
     digits = len(str(result.lines[-1].line)) if result.lines else 1
     for line in result.lines:
@@ -68,7 +68,7 @@ def _text(result: BlameResult) -> None:
         who = click.style(f"{_who(line):<{width}}", fg=_COLOURS.get(line.type))
         text = line.text.decode("utf-8", "replace")
         click.echo(f"{commit} ({who} {line.line:>{digits}}) {text}")
-    click.echo(_summary_text(result), err=True)
+    click.echo(_summary_text(result), err=summary_to_stderr)
 
 
 def _porcelain(result: BlameResult) -> None:
@@ -117,7 +117,7 @@ def blame(path: Path, rev: str | None, lines: str | None, fmt: BlameFormat, repo
     with repo_errors():
         store = _open_store(repo)
         try:
-            relative = repo_relative(store, path if path.is_absolute() else Path.cwd() / path)
+            relative = repo_relative(store, path, cwd=repo.absolute())
         except ValueError as exc:
             raise UserError(str(exc)) from None
         sha = store.resolve(rev) if rev is not None else None

@@ -1,206 +1,230 @@
-"""``trace demo``: write a sample agent run and show what the event tools make of it.
+"""``trace demo``: build a repository, run a scripted agent through the real recorder,
+commit as agent and as human, and show ``trace blame`` of the result.
 
-Until the recorder exists, the run is scripted: a Codex-style session (reasoning,
-commands, a tool call, an MCP call, file changes, a to-do list, a declined command, a
-web search) written in the agent-trace envelope form through :class:`JsonlWriter`, with
-timestamps spread over a realistic minute so durations show.
+The model is fake (its edits are scripted); everything else is real: files, git, the
+post-commit hook, the recorder, the pending state, the Agent Trace records.
 """
 
 from __future__ import annotations
 
 import shlex
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from ._app import EnvironmentProblem
+from ._app import EnvironmentProblem, UserError
 
 if TYPE_CHECKING:
-    from agent_trace.events import ThreadEvent
+    from agent_trace import Recorder
+    from agent_trace._git import Git
 
-__all__ = ["demo", "sample_run", "write_sample_run"]
+__all__ = ["demo", "build_demo"]
 
-DEMO_FILE = "agent-run.jsonl"
+CART = "shop/cart.py"
+TESTS = "tests/test_cart.py"
 
-_PYTEST_FAIL = """\
-F...........
-=================================== FAILURES ===================================
-______________________________ test_report_json ________________________________
-    def test_report_json(runner):
->       result = runner.invoke(cli, ["report", "--json"])
-E       TypeError: Object of type Decimal is not JSON serializable
-1 failed, 11 passed in 0.91s
-"""
+_CART_V1 = '''\
+"""A tiny shopping cart."""
 
-_CLI_SOURCE = '''\
-@cli.command()
-@click.option("--since", type=click.DateTime(), help="Only orders after this date.")
-@click.pass_obj
-def report(shop: Shop, since: datetime | None) -> None:
-    """Print the sales report."""
-    for row in shop.sales(since):
-        click.echo(f"{row.sku:<12} {row.count:>5} {row.total:>10}")
+
+class Cart:
+    def __init__(self):
+        self.items = []
+
+    def add(self, name, price, quantity=1):
+        self.items.append((name, price, quantity))
+
+    def total(self):
+        return sum(price * quantity for _, price, quantity in self.items)
 '''
 
+_TAX = '''
+    def total_with_tax(self, rate=0.2):
+        """The total with sales tax at ``rate``."""
+        return round(self.total() * (1 + rate), 2)
+'''
 
-def sample_run(thread_id: str) -> list[tuple[float, ThreadEvent]]:
-    """The scripted run: (seconds since the start, event) pairs."""
-    from agent_trace import events as ev
+_TESTS = """\
+from shop.cart import Cart
 
-    def cmd(
-        item_id: str, command: str, output: str = "", exit_code: int | None = None, **kw: Any
-    ) -> ev.CommandExecutionItem:
-        status = kw.pop("status", "in_progress" if exit_code is None else "completed")
-        return ev.CommandExecutionItem(
-            id=item_id,
-            command=command,
-            aggregated_output=output,
-            exit_code=exit_code,
-            status=status,
+
+def test_total_with_tax():
+    cart = Cart()
+    cart.add("tea", 4.0, quantity=2)
+    assert cart.total_with_tax(rate=0.25) == 10.0
+"""
+
+_DISCOUNT = '''
+    def apply_discount(self, percent):
+        """Reduce every price by ``percent`` (0-100)."""
+        if not 0 <= percent <= 100:
+            raise ValueError("percent must be between 0 and 100")
+        factor = 1 - percent / 100
+        self.items = [(n, round(p * factor, 2), q) for n, p, q in self.items]
+'''
+
+CLAUDE = "anthropic/claude-sonnet-4-5"
+GPT = "openai/gpt-5"
+
+
+def _write(root: Path, path: str, text: str) -> None:
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def _commit(git: Git, message: str, *, agent: bool = False) -> str:
+    identity = ["-c", "user.name=Demo Agent", "-c", "user.email=agent@example.com"] if agent else []
+    git.run("add", "-A")
+    git.run(*identity, "commit", "-q", "--no-gpg-sign", "-m", message)
+    return git.output("rev-parse", "HEAD")
+
+
+def _agent_message(rec: Recorder, item_id: str, text: str) -> None:
+    from agent_trace.events import AgentMessageItem, ItemCompletedEvent, ReasoningItem
+
+    rec.emit(ItemCompletedEvent(item=ReasoningItem(id=f"{item_id}-r", text=f"Plan: {text}")))
+    rec.emit(ItemCompletedEvent(item=AgentMessageItem(id=item_id, text=text)))
+
+
+def _command(rec: Recorder, item_id: str, command: str, output: str, exit_code: int) -> None:
+    from agent_trace.events import CommandExecutionItem, ItemCompletedEvent, ItemStartedEvent
+
+    started = CommandExecutionItem(id=item_id, command=command, status="in_progress")
+    rec.emit(ItemStartedEvent(item=started))
+    rec.emit(
+        ItemCompletedEvent(
+            item=CommandExecutionItem(
+                id=item_id,
+                command=command,
+                aggregated_output=output,
+                exit_code=exit_code,
+                status="completed" if exit_code == 0 else "failed",
+            )
         )
-
-    started, completed = ev.ItemStartedEvent, ev.ItemCompletedEvent
-    invocation: dict[str, Any] = {
-        "tool_name": "read_file",
-        "arguments": {"path": "src/shop/cli.py"},
-    }
-    mcp: dict[str, Any] = {
-        "server": "docs",
-        "tool": "search",
-        "arguments": {"query": "click JSON output"},
-    }
-    todo = [
-        ("Add a --json flag to `shop report`", True),
-        ("Serialize Decimal totals as strings", False),
-        ("Cover the JSON output with a test", False),
-    ]
-    return [
-        (0.0, ev.ThreadStartedEvent(thread_id=thread_id)),
-        (0.1, ev.TurnStartedEvent()),
-        (2.4, completed(item=ev.ReasoningItem(id="item_0", text="**Finding the report command**"))),
-        (2.5, started(item=cmd("item_1", "bash -lc 'rg -n \"def report\" src'"))),
-        (2.9, completed(item=cmd("item_1", "bash -lc 'rg -n \"def report\" src'",
-                                 "src/shop/cli.py:42:def report(shop, since):\n", 0))),
-        (3.0, started(item=ev.ToolInvocationItem(id="item_2", status="in_progress", **invocation))),
-        (3.1, completed(item=ev.ToolInvocationItem(id="item_2", status="completed", **invocation))),
-        (3.1, completed(item=ev.ToolOutputItem(id="item_2:output", call_id="item_2",
-                                               output=_CLI_SOURCE, status="completed"))),
-        (3.2, started(item=ev.McpToolCallItem(id="item_3", status="in_progress", **mcp))),
-        (4.6, completed(item=ev.McpToolCallItem(
-            id="item_3", status="completed", result={"content": [{"type": "text", "text":
-                "click.echo(json.dumps(rows, default=str)) — use default=str for Decimal"}]},
-            **mcp))),
-        (6.0, completed(item=ev.TodoListItem(
-            id="item_4", items=[ev.TodoEntry(text=t, completed=c) for t, c in todo]))),
-        (6.1, started(item=ev.FileChangeItem(id="item_5", status="in_progress", changes=[
-            ev.FileUpdateChange(path="src/shop/cli.py", kind="update"),
-            ev.FileUpdateChange(path="tests/test_report_json.py", kind="add")]))),
-        (6.3, completed(item=ev.FileChangeItem(id="item_5", status="completed", changes=[
-            ev.FileUpdateChange(path="src/shop/cli.py", kind="update"),
-            ev.FileUpdateChange(path="tests/test_report_json.py", kind="add")]))),
-        (6.4, started(item=cmd("item_6", "bash -lc 'pytest -q'"))),
-        (8.2, completed(item=cmd("item_6", "bash -lc 'pytest -q'", _PYTEST_FAIL, 1,
-                                 status="failed"))),
-        (9.8, completed(item=ev.ReasoningItem(
-            id="item_7", text="**Decimal is not JSON serializable: pass `default=str`**"))),
-        (10.0, completed(item=ev.FileChangeItem(id="item_8", status="completed", changes=[
-            ev.FileUpdateChange(path="src/shop/cli.py", kind="update")]))),
-        (10.1, started(item=cmd("item_9", "bash -lc 'pytest -q'"))),
-        (11.9, completed(item=cmd("item_9", "bash -lc 'pytest -q'",
-                                  "............\n12 passed in 0.88s\n", 0))),
-        (13.5, completed(item=ev.AgentMessageItem(id="item_10", text=(
-            "Added `--json` to `shop report`: rows are printed as a JSON array and Decimal "
-            "totals are written as strings (\"12.50\"), so no precision is lost. "
-            "tests/test_report_json.py covers it; all 12 tests pass.")))),
-        (13.6, ev.TurnCompletedEvent(usage=ev.Usage(
-            input_tokens=18234, cached_input_tokens=12800, output_tokens=1432))),
-        (40.0, ev.TurnStartedEvent()),
-        (41.2, completed(item=ev.AgentMessageItem(
-            id="item_11", text="I'll push the branch and look up how to open the PR."))),
-        (41.3, completed(item=cmd("item_12", "git push -u origin report-json",
-                                  status="declined"))),
-        (42.5, completed(item=ev.WebSearchItem(id="item_13", query="gh pr create --fill"))),
-        (44.0, completed(item=ev.AgentMessageItem(id="item_14", text=(
-            "Pushing was declined in this sandbox. Run `git push -u origin report-json` "
-            "and then `gh pr create --fill` to open the pull request ✅")))),
-        (44.1, ev.TurnCompletedEvent(usage=ev.Usage(
-            input_tokens=21077, cached_input_tokens=18176, output_tokens=388))),
-    ]  # fmt: skip
-
-
-def write_sample_run(path: Path) -> str:
-    """Write the scripted run to ``path`` (replacing it) as envelopes; returns the run id."""
-    from agent_trace.events import (
-        EventEnvelope,
-        JsonlWriter,
-        WireForm,
-        new_event_id,
-        utc_timestamp,
     )
 
-    run_id = new_event_id()
-    script = sample_run(run_id)
-    start_ns = time.time_ns() - int(script[-1][0] * 1e9) - 1_000_000_000
-    path.unlink(missing_ok=True)
-    with JsonlWriter(path, form=WireForm.ENVELOPE, run_id=run_id, fsync="never") as writer:
-        for offset, event in script:
-            writer.write_record(
-                EventEnvelope(
-                    seq=writer.next_seq,
-                    id=new_event_id(),
-                    ts=utc_timestamp(start_ns + int(offset * 1e9)),
-                    run_id=run_id,
-                    event=event,
-                )
-            )
-    return run_id
+
+def build_demo(root: Path, say: Callable[[str], None]) -> dict[str, str]:
+    """Build the demo repository in ``root`` (empty or new). Returns the run ids and
+    commits by name."""
+    from agent_trace import Recorder, TraceStore
+    from agent_trace._git import Git
+    from agent_trace._hooks import install_hooks
+    from agent_trace.events import Usage
+
+    root.mkdir(parents=True, exist_ok=True)
+    git = Git(root)
+    git.run("init", "-q", "-b", "main")
+    git.run("config", "user.name", "Demo Human")
+    git.run("config", "user.email", "human@example.com")
+    out: dict[str, str] = {}
+
+    _write(root, CART, _CART_V1)
+    _write(root, "README.md", "# Demo shop\n")
+    out["human-1"] = _commit(git, "Start the cart")
+    say(f"human   commit {out['human-1'][:8]}  Start the cart (before agent-trace: unknown)")
+
+    install_hooks(TraceStore.open(root).repository)
+    say("        trace hooks install: every later commit is linked by the post-commit hook")
+
+    with Recorder(root, tool_name="demo-agent", tool_version="1.0", model_id=CLAUDE) as rec:
+        out["run-1"] = rec.run_id
+        with rec.turn() as turn:
+            _agent_message(rec, "msg-1", "add total_with_tax() and a test for it")
+            with rec.edit(CART, TESTS):
+                _write(root, CART, _CART_V1 + _TAX)
+                _write(root, TESTS, _TESTS)
+            _command(rec, "cmd-1", "pytest -q", "1 passed in 0.01s\n", 0)
+            turn.usage = Usage(input_tokens=1840, cached_input_tokens=512, output_tokens=236)
+        with rec.turn() as turn:
+            _agent_message(rec, "msg-2", "commit the change")
+            out["agent-1"] = _commit(git, "Add total_with_tax", agent=True)
+            _command(rec, "cmd-2", "git commit -m 'Add total_with_tax'", "", 0)
+            turn.usage = Usage(input_tokens=2210, cached_input_tokens=1800, output_tokens=41)
+    say(
+        f"agent   run {out['run-1'][:8]} ({CLAUDE}): wrote total_with_tax() and a test, "
+        f"committed {out['agent-1'][:8]}"
+    )
+
+    text = (root / CART).read_text(encoding="utf-8").replace("rate=0.2", "rate=0.08")
+    text += "\n    def __len__(self):\n        return len(self.items)\n"
+    _write(root, CART, text)
+    out["human-2"] = _commit(git, "Lower the tax rate; add __len__")
+    say(f"human   commit {out['human-2'][:8]}  changed an agent line (rate) and added __len__")
+
+    with Recorder(root, tool_name="demo-agent", tool_version="1.0", model_id=GPT) as rec:
+        out["run-2"] = rec.run_id
+        with rec.turn():
+            _agent_message(rec, "msg-1", "add apply_discount()")
+            with rec.edit(CART):
+                current = (root / CART).read_text(encoding="utf-8")
+                _write(root, CART, current + _DISCOUNT)
+    out["human-3"] = _commit(git, "Add apply_discount (written by the agent)")
+    say(
+        f"agent   run {out['run-2'][:8]} ({GPT}): wrote apply_discount(); "
+        f"a human committed it as {out['human-3'][:8]}"
+    )
+    with (root / CART).open("a", encoding="utf-8") as f:
+        f.write("\n\n# TODO: currency support\n")
+    say("human   left an uncommitted TODO comment at the end of the file")
+    return out
 
 
 @click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--dir",
-    "directory",
+    "dir_option",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write the sample log (default: a new temporary directory).",
+    help="Same as DIRECTORY.",
 )
-def demo(directory: Path | None) -> None:
-    """Write a sample agent run and show its timeline and figures.
+def demo(directory: Path | None, dir_option: Path | None) -> None:
+    """Build a demo repository, record two agent runs in it, and show `trace blame`.
 
-    The log is an agent-trace run log (one JSON envelope per line); try the printed
-    `trace events ...` commands on it, or on your own VT Code / Codex `--json` logs.
+    DIRECTORY must be new or empty (default: a new temporary directory). The agent is
+    scripted; the recorder, git, the commits and the hook are real. Explore the result
+    with the commands printed at the end.
     """
-    from agent_trace.events import EventReader
-    from agent_trace.events._stats import compute_stats
-    from agent_trace.events._timeline import timeline
+    from agent_trace import TraceStore, blame_file
 
-    from ._render import render_line, stats_table
+    from ._blame import _text
 
+    target = directory or dir_option
     try:
-        if directory is None:
-            directory = Path(tempfile.mkdtemp(prefix="agent-trace-demo-"))
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / DEMO_FILE
-        write_sample_run(path)
+        if target is None:
+            target = Path(tempfile.mkdtemp(prefix="agent-trace-demo-"))
+        elif target.exists() and any(target.iterdir()):
+            raise UserError(f"{target} is not empty; give a new or empty directory")
+        click.secho(f"Building a demo repository in {target}\n", bold=True)
+        ids = build_demo(target, lambda text: click.echo(f"  {text}"))
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot write the demo log: {exc}") from None
+        raise EnvironmentProblem(f"cannot build the demo repository: {exc}") from None
+    except Exception as exc:  # git missing or failing
+        from agent_trace._git import GitError
 
-    quoted = shlex.quote(str(path))
-    click.secho(f"Wrote a sample agent run to {path}", bold=True)
-    click.echo("\n$ trace events show " + quoted)
-    for line in timeline(EventReader(path)):
-        click.echo(render_line(line))
-    click.echo("\n$ trace events stats " + quoted)
-    for text in stats_table(compute_stats(EventReader(path))):
-        click.echo(text)
+        if isinstance(exc, GitError):
+            raise EnvironmentProblem(str(exc)) from None
+        raise
+
+    store = TraceStore.open(target)
+    click.echo(f"\n$ trace blame {CART}")
+    _text(blame_file(store, CART), summary_to_stderr=False)
+    click.echo(f"\n$ trace blame {TESTS}")
+    _text(blame_file(store, TESTS), summary_to_stderr=False)
+    quoted = shlex.quote(str(target))
+    events = f".agent-trace/runs/{ids['run-1']}/events.jsonl"
     click.echo("\nTry next:")
     for command in (
-        f"trace events show {quoted} --verbose",
-        f"trace events stats {quoted} --format json",
-        f"trace events validate {quoted}",
-        f"trace events convert {quoted} --to bare",
-        "trace schema events",
+        f"cd {quoted}",
+        f"trace blame {CART} --format json",
+        "trace log",
+        "trace show HEAD~1",
+        "trace runs",
+        f"trace events show {events}",
+        "trace validate .agent-trace/traces.jsonl",
     ):
         click.echo(f"  {command}")

@@ -239,7 +239,7 @@ def show(revision: str, paths: tuple[str, ...], fmt: OutputFormat, repo: Path) -
         if paths:
             seen: set[str] = set()
             for path in paths:
-                for stored in store.for_revision(sha, _repo_path(store, path)):
+                for stored in store.for_revision(sha, _repo_path(store, path, repo)):
                     if stored.record.id not in seen:
                         seen.add(stored.record.id)
                         found.append(stored)
@@ -255,15 +255,18 @@ def show(revision: str, paths: tuple[str, ...], fmt: OutputFormat, repo: Path) -
     _emit_records(found, fmt)
 
 
-def _repo_path(store: TraceStore, path: str) -> str:
-    """A path as records hold it: relative to the work-tree root, '/'-separated. Paths
-    given relative to the current directory are converted when they exist."""
+def _repo_path(store: TraceStore, path: str, repo: Path) -> str:
+    """A path as records hold it: relative to the work-tree root, '/'-separated. A path
+    relative to ``-C DIR`` (default: the current directory) that exists there is
+    converted; any other relative path is taken as relative to the root."""
+    from agent_trace._blame import repo_relative
+
     candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists():
+    if candidate.is_absolute() or (repo / candidate).exists():
         try:
-            return candidate.resolve().relative_to(store.root.resolve()).as_posix()
-        except ValueError:
-            raise UserError(f"{path} is outside the repository {store.root}") from None
+            return repo_relative(store, candidate, cwd=repo.absolute())
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     return path.replace("\\", "/").removeprefix("./")
 
 
@@ -328,7 +331,7 @@ def log(
     """
     with repo_errors():
         store = _open_store(repo)
-        wanted_paths = [_repo_path(store, p) for p in paths]
+        wanted_paths = [_repo_path(store, p, repo) for p in paths]
         selected = [
             stored
             for stored in store.records()
