@@ -94,7 +94,11 @@ class NotesBackend:
             for commit, new in by_commit.items():
                 existing = self._note_text(commit)
                 known = {r.id for r in self._decode(existing, commit, None)}
-                lines = [record_to_json(r, newline=True) for r in new if r.id not in known]
+                lines = []
+                for r in new:
+                    if r.id not in known:
+                        known.add(r.id)
+                        lines.append(record_to_json(r, newline=True))
                 if not lines:
                     continue
                 body = existing.rstrip(b"\n") + b"\n" if existing.strip() else b""
@@ -190,6 +194,15 @@ class NotesBackend:
         if not self.git.config_get_all(f"remote.{remote}.url"):
             raise ValueError(f"no remote named {remote!r} in this repository (see `git remote -v`)")
 
+    def _clobbers(self, spec: str) -> bool:
+        """Whether a fetch refspec writes the remote's notes straight onto our ref."""
+        _, sep, dst = spec.lstrip("+").partition(":")
+        if not sep:
+            return False
+        if dst.endswith("*"):
+            return self.ref.startswith(dst[:-1])
+        return dst == self.ref
+
     def fetch(self, remote: str = "origin") -> NotesSyncResult:
         """Fetch the remote's notes and merge them into ours (union of lines).
 
@@ -203,10 +216,7 @@ class NotesBackend:
         fetch_specs = self.git.config_get_all(f"remote.{remote}.fetch")
         if refspec not in fetch_specs:
             self.git.config_add(f"remote.{remote}.fetch", refspec)
-        if any(
-            spec.lstrip("+").startswith(("refs/notes/*", f"{self.ref}:{self.ref}"))
-            for spec in fetch_specs
-        ):
+        if any(self._clobbers(spec) for spec in fetch_specs):
             result.warnings.append(
                 f"remote.{remote}.fetch maps the remote's notes straight onto local notes refs; "
                 "a plain `git fetch` can overwrite local attribution notes. Remove that refspec "
@@ -216,7 +226,9 @@ class NotesBackend:
         proc = self.git.run("ls-remote", "--", remote, self.ref)
         if not proc.stdout.strip():
             return result  # the remote has no notes yet
-        self.git.run("fetch", "--no-tags", "--", remote, refspec)
+        # --refmap= : only our refspec, not the remote's configured ones (a configured
+        # `+refs/notes/*:refs/notes/*` would overwrite our notes before the merge).
+        self.git.run("fetch", "--no-tags", "--refmap=", "--", remote, refspec)
         result.fetched = True
         with locked(self._lock_path):
             local = self.git.run("rev-parse", "--verify", "--quiet", self.ref, ok_codes=(0, 1))

@@ -74,10 +74,14 @@ class FileBackend:
         self, revision: str, path: str | None = None, issues: list[StoreIssue] | None = None
     ) -> list[StoredRecord]:
         """Records of ``revision`` (touching ``path``), found through the index."""
+        if not self.traces_path.exists():
+            return []  # nothing recorded here (e.g. a clone with fetched notes only)
         return self._read(self.index.lookup(revision=revision, path=path), issues)
 
     def for_path(self, path: str, issues: list[StoreIssue] | None = None) -> list[StoredRecord]:
         """Records touching ``path`` at any revision."""
+        if not self.traces_path.exists():
+            return []
         return self._read(self.index.lookup(path=path), issues)
 
     def _read(

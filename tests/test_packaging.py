@@ -121,3 +121,16 @@ def test_schema_data_file_is_packaged() -> None:
     schema = agent_trace.record_json_schema()
     assert schema["$id"] == "https://agent-trace.dev/schemas/v1/trace-record.json"
     assert schema["required"] == ["version", "id", "timestamp", "files"]
+
+
+def test_agent_loop_example_attributes_its_lines(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "agent_loop.py"), str(repo)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "summary: {'human': 0, 'ai': 6, 'mixed': 0, 'unknown': 0}" in out
+    assert "  1 anthropic/claude-sonnet-4-5  def greet(name):" in out
