@@ -71,9 +71,11 @@ def split_lines(content: bytes | str) -> list[bytes]:
     ``\\r\\n``) removed; a last line without a newline is still a line."""
     data = _as_bytes(content)
     lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    last = lines.pop()  # after the last newline: a line only if not empty, and unterminated
+    out = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    if last:
+        out.append(last)
+    return out
 
 
 def range_content_hash(lines: Sequence[bytes], start_line: int, end_line: int) -> str:

@@ -254,6 +254,10 @@ def record_from_dict(data: Any) -> TraceRecord:
 
     A ``version`` that is not ``0.X.Y`` is read with a :class:`RecordVersionWarning`.
     """
+    return _from_dict(data, stacklevel=3)
+
+
+def _from_dict(data: Any, stacklevel: int) -> TraceRecord:
     try:
         record: TraceRecord = _structure(data, TraceRecord)
     except WireError as exc:
@@ -261,7 +265,8 @@ def record_from_dict(data: Any) -> TraceRecord:
     problem = version_problem(record.version)
     if problem is not None:
         warnings.warn(
-            RecordVersionWarning(f"record {record.id}: {problem}; read anyway"), stacklevel=2
+            RecordVersionWarning(f"record {record.id}: {problem}; read anyway"),
+            stacklevel=stacklevel,
         )
     return record
 
@@ -286,7 +291,7 @@ def record_from_json(data: bytes | str) -> TraceRecord:
         value = loads(data)
     except ValueError as exc:
         raise RecordDecodeError(f"not valid JSON ({exc})") from None
-    return record_from_dict(value)
+    return _from_dict(value, stacklevel=3)
 
 
 def record_to_json(record: TraceRecord, *, newline: bool = False) -> bytes:

@@ -171,7 +171,8 @@ def _schema_message(error: Any) -> tuple[str, str]:
         )
     if kind == "type":
         expected = error.validator_value
-        return path, f"expected {_article(expected)}, got {_json_type(value)} {_short(value)}"
+        got = "null" if value is None else f"{_json_type(value)} {_short(value)}"
+        return path, f"expected {_article(expected)}, got {got}"
     if kind == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return path, f"{_short(value)} is not one of {allowed}"
@@ -319,6 +320,10 @@ class _Rules:
     def range(self, rng: dict[str, Any], parts: list[str | int]) -> None:
         self.unknown_keys(rng, "range", parts)
         start, end = rng.get("start_line"), rng.get("end_line")
+        for key, value in (("start_line", start), ("end_line", end)):
+            if isinstance(value, float):
+                # JSON Schema counts 5.0 as an integer; readers (serde, ours) do not.
+                self.error([*parts, key], f"{value!r} has a fraction part; write {int(value)}")
         if _is_int(start) and _is_int(end) and int(start or 0) > int(end or 0):
             self.error(
                 [*parts, "end_line"],
@@ -365,7 +370,12 @@ def validate_record(value: Any) -> list[RecordProblem]:
     else:
         problems = problems or [RecordProblem("$", "a record must be a JSON object")]
     order = {"error": 0, "warning": 1}
-    return sorted(problems, key=lambda p: (order[p.severity], p.path))
+    return sorted(problems, key=lambda p: (order[p.severity], _natural(p.path)))
+
+
+def _natural(path: str) -> list[tuple[int, int | str]]:
+    """Sort key putting ``[2]`` before ``[10]``."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path)]
 
 
 # --------------------------------------------------------------------------- files
