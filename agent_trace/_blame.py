@@ -253,7 +253,9 @@ def blame_file(
         data = git.run(*args).stdout
         hunks = list(_parse_incremental(data))
     except GitCommandError as exc:
-        if revision is not None or "no such path" not in exc.stderr:
+        if revision is not None or not (
+            "no such path" in exc.stderr or "no such ref" in exc.stderr
+        ):
             raise
         # Not in HEAD (a new file, or no commits yet): every line is uncommitted.
         start, end = line_range if line_range is not None else (1, len(lines))
