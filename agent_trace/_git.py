@@ -284,6 +284,9 @@ def find_repository(path: str | os.PathLike[str] = ".") -> Repository:
             "--show-toplevel",
         )
     except GitCommandError as exc:
+        bare = Git(cwd).run("rev-parse", "--is-bare-repository", ok_codes=(0, 128))
+        if bare.stdout.strip() == b"true":
+            raise NotAGitRepository(start.resolve(), "a bare repository has no work tree") from None
         detail = exc.stderr.strip().splitlines()
         raise NotAGitRepository(start.resolve(), detail[-1] if detail else "") from None
     lines = out.splitlines()

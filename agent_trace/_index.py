@@ -101,10 +101,10 @@ class TraceIndex:
             conn.execute("COMMIT")
             return
         with f:
-            size = os.fstat(f.fileno()).st_size
-            head = f.read(_HEAD)
-            conn.execute("BEGIN IMMEDIATE")  # one indexer at a time
-            try:
+            conn.execute("BEGIN IMMEDIATE")  # one indexer at a time, and only then look:
+            try:  # a size read before the lock could be older than what is indexed
+                size = os.fstat(f.fileno()).st_size
+                head = f.read(_HEAD)
                 meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
                 start, line = 0, 0
                 if (

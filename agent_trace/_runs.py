@@ -87,16 +87,16 @@ class Run:
             raise ValueError(f"{self.manifest_path}: not valid JSON ({exc})") from None
         return manifest
 
-    def write_manifest(self, manifest: RunManifest) -> None:
-        """Replace the manifest atomically (``updated_at`` set to now)."""
+    def write_manifest(self, manifest: RunManifest) -> RunManifest:
+        """Replace the manifest atomically, with ``updated_at`` set to now; returns what
+        was written."""
         manifest = attrs.evolve(manifest, updated_at=utc_timestamp())
         atomic_write(self.manifest_path, dumps(converter.unstructure(manifest)) + b"\n")
+        return manifest
 
     def update(self, **changes: Any) -> RunManifest:
         """Read, change and write back the manifest."""
-        manifest = attrs.evolve(self.read_manifest(), **changes)
-        self.write_manifest(manifest)
-        return manifest
+        return self.write_manifest(attrs.evolve(self.read_manifest(), **changes))
 
     def __repr__(self) -> str:
         return f"Run({str(self.directory)!r})"
@@ -108,10 +108,11 @@ def create_run(runs_dir: Path, run_id: str | None = None, **fields: Any) -> Run:
     Raises ``FileExistsError`` if a run with that id exists.
     """
     run_id = check_run_id(run_id if run_id is not None else new_event_id())
+    fields.setdefault("pid", os.getpid())
+    manifest = RunManifest(run_id=run_id, created_at=utc_timestamp(), **fields)  # checks fields
     directory = runs_dir / run_id
     runs_dir.mkdir(parents=True, exist_ok=True)
     os.mkdir(directory)
     run = Run(directory)
-    fields.setdefault("pid", os.getpid())
-    run.write_manifest(RunManifest(run_id=run_id, created_at=utc_timestamp(), **fields))
+    run.write_manifest(manifest)
     return run

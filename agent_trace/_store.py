@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._files import append_lines
+from ._files import append_lines, locked
 from ._git import Repository, find_repository
 from ._index import TraceIndex
 from ._notes import NOTES_REF, NotesBackend
@@ -158,6 +158,11 @@ class TraceStore:
 
     def _exclude(self) -> None:
         exclude = self.repository.common_dir / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with locked(self.repository.common_dir / "agent-trace-exclude.lock"):
+            self._exclude_locked(exclude)
+
+    def _exclude_locked(self, exclude: Path) -> None:
         try:
             text = exclude.read_text("utf-8", "surrogateescape")
         except FileNotFoundError:
@@ -165,7 +170,6 @@ class TraceStore:
         entries = {line.strip() for line in text.splitlines()}
         if entries & {_EXCLUDE_LINE, STORE_DIRECTORY, f"{STORE_DIRECTORY}/", f"/{STORE_DIRECTORY}"}:
             return
-        exclude.parent.mkdir(parents=True, exist_ok=True)
         prefix = "" if not text or text.endswith("\n") else "\n"
         with exclude.open("a", encoding="utf-8", errors="surrogateescape") as f:
             f.write(f"{prefix}# agent-trace: local attribution data\n{_EXCLUDE_LINE}\n")

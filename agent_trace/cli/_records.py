@@ -239,7 +239,7 @@ def show(revision: str, paths: tuple[str, ...], fmt: OutputFormat, repo: Path) -
         if paths:
             seen: set[str] = set()
             for path in paths:
-                for stored in store.for_revision(sha, _repo_path(store, path, repo)):
+                for stored in store.for_revision(sha, _repo_path(store, path, repo) or None):
                     if stored.record.id not in seen:
                         seen.add(stored.record.id)
                         found.append(stored)
@@ -264,9 +264,10 @@ def _repo_path(store: TraceStore, path: str, repo: Path) -> str:
     candidate = Path(path)
     if candidate.is_absolute() or (repo / candidate).exists():
         try:
-            return repo_relative(store, candidate, cwd=repo.absolute())
+            relative = repo_relative(store, candidate, cwd=repo.absolute())
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        return "" if relative == "." else relative  # the root: every path
     return path.replace("\\", "/").removeprefix("./")
 
 
@@ -287,6 +288,8 @@ def _matches_model(record: TraceRecord, wanted: str) -> bool:
 
 
 def _matches_path(record: TraceRecord, wanted: str) -> bool:
+    if not wanted:
+        return True
     prefix = wanted.rstrip("/") + "/"
     return any(p == wanted or p.startswith(prefix) for p in record.paths)
 
