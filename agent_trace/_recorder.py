@@ -165,6 +165,7 @@ class Recorder:
         self._items = 0
         self._usage = [0, 0, 0]
         self._token: contextvars.Token[Recorder | None] | None = None
+        self._reflog_seen = 0
 
     # ------------------------------------------------------------------ properties
 
@@ -202,6 +203,7 @@ class Recorder:
         self._store = store
         self._pending = PendingState(store.directory / "pending")
         self._head = self._baseline_head = store.repository.read_head()
+        self._reflog_seen = len(self._reflog())
         self._run = store.new_run(
             self.requested_run_id,
             tool_name=self.tool_name,
@@ -251,11 +253,6 @@ class Recorder:
                 self._run.update(status=status)
             except (OSError, ValueError) as error:
                 log.warning("agent-trace: could not update %s: %s", self._run.manifest_path, error)
-            for emitter in self.emitters:
-                close = getattr(emitter, "close", None)
-                if callable(close):
-                    with contextlib.suppress(Exception):
-                        close()
             if self._token is not None:
                 with contextlib.suppress(ValueError):
                     _current.reset(self._token)
@@ -329,7 +326,7 @@ class Recorder:
             if isinstance(item, FileChangeItem):
                 paths = [c.path for c in item.changes]
                 if isinstance(event, ItemStartedEvent):
-                    self._snapshots[item.id] = self._snapshot(paths)
+                    self._snapshots[item.id] = self._snapshot(self._relative_paths(paths))
                 elif isinstance(event, ItemCompletedEvent):
                     before = self._snapshots.pop(item.id, None)
                     self._attribute_reported(item, paths, before)
@@ -454,25 +451,30 @@ class Recorder:
     def _attribute_reported(
         self, item: FileChangeItem, paths: list[str], before: _Snapshot | None
     ) -> None:
-        """A ``file_change`` reported by the agent: diff against its ``item.started``
-        snapshot, or else against the last state the recorder knew."""
-        try:
-            relative = [self._relative(p) for p in paths]
-        except ValueError as exc:
-            log.warning("agent-trace: %s", exc)
-            relative = []
-            for p in paths:
-                with contextlib.suppress(ValueError):
-                    relative.append(self._relative(p))
-        if before is not None:
-            mapped = _Snapshot(self.store.root, [])
-            for original, rel in zip(paths, relative, strict=False):
-                mapped.contents[rel] = before.contents.get(original, before.contents.get(rel))
-            label = self._label(item.id, "edit-window", 1.0)
-            self._attribute(relative, mapped, label)
-        else:
-            label = self._label(item.id, "no-snapshot", 0.9)
-            self._attribute(relative, None, label)
+        """A ``file_change`` reported by the agent: diff each path against its
+        ``item.started`` snapshot, or else (not snapshotted) against the last state the
+        recorder knew."""
+        relative = self._relative_paths(paths)
+        snapshotted = [p for p in relative if before is not None and p in before.contents]
+        others = [p for p in relative if p not in snapshotted]
+        if snapshotted:
+            self._attribute(snapshotted, before, self._label(item.id, "edit-window", 1.0))
+        if others:
+            self._attribute(others, None, self._label(item.id, "no-snapshot", 0.9))
+
+    def _relative_paths(self, paths: Iterable[str]) -> list[str]:
+        """Repository-relative forms of reported paths; paths outside the work tree are
+        logged and left out (an agent's report must not make the recorder raise)."""
+        out: list[str] = []
+        for path in paths:
+            try:
+                relative = self._relative(path)
+            except ValueError as exc:
+                log.warning("agent-trace: %s", exc)
+                continue
+            if relative not in out:
+                out.append(relative)
+        return out
 
     def _last_known(self, path: str) -> bytes | None:
         """The file as of the start of the run: its content at the HEAD the run started
@@ -527,10 +529,16 @@ class Recorder:
             old = self._last_known(path)
         if (old is not None and _is_binary(old)) or (after is not None and _is_binary(after)):
             log.info("agent-trace: %s is binary; not attributed", path)
+            existed_before = old is not None or known is not None
+            if after is None:
+                kind = PatchChangeKind.DELETE if existed_before else None
+            else:
+                kind = PatchChangeKind.UPDATE if existed_before else PatchChangeKind.ADD
+            if kind is None or (old is not None and old == after):
+                return None
+            pending.delete(path)
             return FileUpdateChange(
-                path=path,
-                kind=PatchChangeKind.UPDATE,
-                extra={"agent_trace": "binary file, not attributed"},
+                path=path, kind=kind, extra={"agent_trace": "binary file, not attributed"}
             )
         if old is None and known is not None and (before is None or path not in before.contents):
             old_keys = known.keys
@@ -581,11 +589,7 @@ class Recorder:
             head = store.repository.read_head()
             if head == self._head or head is None:
                 return []
-            git = store.repository.git
-            args = ["rev-list", "--reverse", head]
-            if self._head is not None:
-                args.append(f"^{self._head}")
-            commits = git.output(*args, "--").split()
+            commits = self._commits_made_since(head)
             results = [link_commit(store, c, linked_by="recorder") for c in commits]
             self._head = head
         except (GitError, OSError, ValueError) as exc:
@@ -593,6 +597,48 @@ class Recorder:
             return []
         self.links.extend(results)
         return results
+
+    def _reflog(self) -> list[tuple[str, str]]:
+        """HEAD's reflog, newest first: ``(sha, subject)``; empty when there is none."""
+        proc = self.store.repository.git.run(
+            "reflog", "show", "--format=%H%x00%gs", "HEAD", "--", ok_codes=(0, 128)
+        )
+        if proc.returncode != 0:
+            return []
+        out = []
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            sha, _, subject = line.partition("\0")
+            out.append((sha, subject))
+        return out
+
+    def _commits_made_since(self, head: str) -> list[str]:
+        """Commits created in this work tree since the last look, oldest first.
+
+        HEAD's reflog tells creation (``commit``, ``commit (amend)``, ``cherry-pick``,
+        ``rebase``, ``revert``, a merge that made a merge commit) from mere movement
+        (checkout, fast-forward, reset): commits that only arrive were not seen being
+        written, so they are not claimed. Without a reflog, every new commit counts.
+        """
+        reflog = self._reflog()
+        fresh = reflog[: max(0, len(reflog) - self._reflog_seen)]
+        self._reflog_seen = len(reflog)
+        if not reflog:
+            args = ["rev-list", "--reverse", head]
+            if self._head is not None:
+                args.append(f"^{self._head}")
+            return self.store.repository.git.output(*args, "--").split()
+        made: list[str] = []
+        for sha, subject in reversed(fresh):
+            action = subject.partition(":")[0]
+            created = action.startswith(("commit", "cherry-pick", "revert")) or (
+                action.startswith("rebase")
+                and not any(x in action for x in ("(start)", "(finish)", "(abort)"))
+            )
+            if action.startswith("merge") and "Merge made by" in subject:
+                created = True
+            if created and sha not in made:
+                made.append(sha)
+        return made
 
 
 def _shared(old: list[int], new: list[int]) -> int:

@@ -1,0 +1,180 @@
+"""``trace hooks install|uninstall|status`` and the post-commit hook they install, on real
+repositories: the hook runs under real ``git commit`` with this test's interpreter."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from gitrepo import GitRepo
+
+from agent_trace import Recorder, TraceStore
+
+SONNET = "anthropic/claude-sonnet-4-5"
+CLEAN_ENV = {"NO_COLOR": "", "FORCE_COLOR": ""}
+SAVED = "post-commit.agent-trace-saved"
+
+
+def trace(repo: GitRepo, *args: str, code: int = 0) -> Result:
+    from agent_trace.cli import cli
+
+    result = CliRunner().invoke(cli, [*args, "-C", str(repo.root)], env=CLEAN_ENV)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def hooks_dir(repo: GitRepo) -> Path:
+    return Path(repo.git("rev-parse", "--path-format=absolute", "--git-path", "hooks"))
+
+
+def foreign_hook(path: Path, log: Path) -> bytes:
+    """An executable post-commit hook of someone else's that appends to ``log``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'#!/bin/sh\n# the team\'s own hook\necho "theirs $#" >> {shlex.quote(str(log))}\n',
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return path.read_bytes()
+
+
+def agent_writes(repo: GitRepo, path: str, text: str) -> None:
+    with Recorder(repo.root, model_id=SONNET) as rec, rec.edit(path):
+        repo.write(path, text)
+
+
+def linked_by(repo: GitRepo, commit: str) -> list[str]:
+    store = TraceStore.open(repo.root)
+    return [str(s.record.ours.get("linked_by")) for s in store.for_revision(commit)]
+
+
+def test_status_of_a_fresh_repository(repo: GitRepo) -> None:
+    out = trace(repo, "hooks", "status").stdout
+    assert out == f"post-commit: absent  {hooks_dir(repo) / 'post-commit'}\n"
+
+
+def test_install_chains_an_existing_hook_and_uninstall_restores_it(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    hook = hooks_dir(repo) / "post-commit"
+    log = tmp_path / "theirs.log"
+    original = foreign_hook(hook, log)
+    assert trace(repo, "hooks", "status").stdout == f"post-commit: foreign  {hook}\n"
+
+    out = trace(repo, "hooks", "install").stdout
+    assert out == f"post-commit: installed (calls the hook that was there before)  {hook}\n"
+    assert (hook.parent / SAVED).read_bytes() == original
+    assert f"{shlex.quote(sys.executable)} -m agent_trace.cli hook post-commit" in hook.read_text()
+    assert trace(repo, "hooks", "status").stdout == out
+
+    agent_writes(repo, "a.py", "a1\na2\n")
+    head = repo.commit("after the run")
+    assert log.read_text() == "theirs 0\n"  # the team's hook ran ...
+    assert linked_by(repo, head) == ["hook"]  # ... and so did ours
+    head2 = repo.commit("empty")
+    assert log.read_text() == "theirs 0\ntheirs 0\n"
+    assert linked_by(repo, head2) == ["hook"]
+
+    out = trace(repo, "hooks", "uninstall").stdout
+    assert out == f"post-commit: foreign  {hook}\n"
+    assert hook.read_bytes() == original
+    assert os.access(hook, os.X_OK)
+    assert not (hook.parent / SAVED).exists()
+    assert sorted(p.name for p in hook.parent.iterdir() if not p.name.endswith(".sample")) == [
+        "post-commit"
+    ]
+    head3 = repo.commit("after uninstall")
+    assert log.read_text().count("theirs") == 3
+    assert linked_by(repo, head3) == []
+
+
+def test_install_is_idempotent_and_uninstall_without_a_previous_hook(repo: GitRepo) -> None:
+    hook = hooks_dir(repo) / "post-commit"
+    first = trace(repo, "hooks", "install").stdout
+    script = hook.read_bytes()
+    assert trace(repo, "hooks", "install").stdout == first == f"post-commit: installed  {hook}\n"
+    assert hook.read_bytes() == script
+    assert not (hook.parent / SAVED).exists()
+    assert trace(repo, "hooks", "uninstall").stdout == f"post-commit: absent  {hook}\n"
+    assert not hook.exists()
+    assert trace(repo, "hooks", "uninstall").stdout == f"post-commit: absent  {hook}\n"
+
+
+def test_install_refuses_to_overwrite_a_saved_hook(repo: GitRepo, tmp_path: Path) -> None:
+    hook = hooks_dir(repo) / "post-commit"
+    original = foreign_hook(hook, tmp_path / "log")
+    (hook.parent / SAVED).write_text("#!/bin/sh\n", encoding="utf-8")
+    result = trace(repo, "hooks", "install", code=3)
+    assert SAVED in result.output
+    assert hook.read_bytes() == original
+
+
+def test_core_hooks_path_is_honoured(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    custom = tmp_path / "team-hooks"
+    repo.git("config", "core.hooksPath", str(custom))
+    log = tmp_path / "theirs.log"
+    original = foreign_hook(custom / "post-commit", log)
+
+    out = trace(repo, "hooks", "install").stdout
+    assert out == (
+        f"post-commit: installed (calls the hook that was there before)  {custom / 'post-commit'}\n"
+    )
+    assert not (repo.root / ".git" / "hooks" / "post-commit").exists()
+    assert (custom / SAVED).read_bytes() == original
+
+    agent_writes(repo, "a.py", "a1\n")
+    head = repo.commit("agent")
+    assert linked_by(repo, head) == ["hook"]
+    assert log.read_text() == "theirs 0\n"
+
+    trace(repo, "hooks", "uninstall")
+    assert (custom / "post-commit").read_bytes() == original
+    assert not (custom / SAVED).exists()
+
+
+def test_a_failing_hook_never_fails_the_commit(repo: GitRepo) -> None:
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    trace(repo, "hooks", "install")
+    # A file where the store's directory should be: linking cannot read pending state.
+    (repo.root / ".git" / "info").mkdir(exist_ok=True)
+    with (repo.root / ".git" / "info" / "exclude").open("a") as f:
+        f.write("/.agent-trace\n")
+    (repo.root / ".agent-trace").write_text("not a directory\n", encoding="utf-8")
+    repo.write("a.py", "a\n")
+    repo.git("add", "a.py")
+    proc = subprocess.run(
+        ["git", "commit", "-q", "-m", "human"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "agent-trace: post-commit hook failed" in proc.stderr
+    assert repo.git("log", "-1", "--format=%s") == "human"
+
+
+def test_commit_inside_a_run_with_the_hook_installed_is_linked_once(repo: GitRepo) -> None:
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    trace(repo, "hooks", "install")
+    with Recorder(repo.root, model_id=SONNET) as rec:
+        with rec.edit("a.py"):
+            repo.write("a.py", "a1\n")
+        head = repo.commit("agent")  # the hook links it first
+    assert [(r.commit, r.already_linked) for r in rec.links] == [(head, True)]
+    assert linked_by(repo, head) == ["hook"]
+    [stored] = TraceStore.open(repo.root).for_revision(head)
+    [conversation] = stored.record.files[0].conversations
+    assert conversation.contributor is not None
+    assert (str(conversation.contributor.type), conversation.contributor.model_id) == ("ai", SONNET)
