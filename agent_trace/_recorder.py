@@ -61,6 +61,8 @@ _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
 )
 
 _MAX_FILE_BYTES = 64 * 1024 * 1024
+_START_FILES = 500
+_START_BYTES = 4 * 1024 * 1024
 _RETRYABLE = {errno.EINTR, errno.EAGAIN, errno.EBUSY, errno.ENOSPC, errno.EIO}
 
 
@@ -166,6 +168,7 @@ class Recorder:
         self._usage = [0, 0, 0]
         self._token: contextvars.Token[Recorder | None] | None = None
         self._reflog_seen = 0
+        self._start_state: dict[str, bytes | None] = {}
 
     # ------------------------------------------------------------------ properties
 
@@ -204,6 +207,7 @@ class Recorder:
         self._pending = PendingState(store.directory / "pending")
         self._head = self._baseline_head = store.repository.read_head()
         self._reflog_seen = len(self._reflog())
+        self._start_state = self._dirty_files()
         self._run = store.new_run(
             self.requested_run_id,
             tool_name=self.tool_name,
@@ -476,9 +480,40 @@ class Recorder:
                 out.append(relative)
         return out
 
+    def _dirty_files(self) -> dict[str, bytes | None]:
+        """Contents at the start of the run of the files that differ from HEAD (modified,
+        added, untracked; ``None`` for deleted ones), so that a change reported later
+        without a snapshot is not credited with a person's uncommitted work. Up to
+        ``_START_FILES`` files of at most ``_START_BYTES`` each; others fall back to HEAD."""
+        proc = self.store.repository.git.run(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames",
+            ok_codes=(0, 128),
+        )  # fmt: skip
+        if proc.returncode != 0:
+            return {}
+        state: dict[str, bytes | None] = {}
+        root = self.store.root
+        for entry in proc.stdout.split(b"\0"):
+            if len(entry) < 4 or len(state) >= _START_FILES:
+                continue
+            path = entry[3:].decode("utf-8", "surrogateescape")
+            target = root / path
+            try:
+                if target.stat().st_size > _START_BYTES:
+                    continue
+                state[path] = target.read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                state[path] = None
+            except OSError:
+                continue
+        return state
+
     def _last_known(self, path: str) -> bytes | None:
-        """The file as of the start of the run: its content at the HEAD the run started
-        from (pending state covers what the recorder saw since)."""
+        """The file as of the start of the run: as it was in the work tree if it differed
+        from HEAD then, else its content at the HEAD the run started from (pending state
+        covers what the recorder saw since)."""
+        if path in self._start_state:
+            return self._start_state[path]
         head = self._baseline_head
         if head is None:
             return None

@@ -996,3 +996,18 @@ def test_paths_outside_the_repository_are_refused(repo: GitRepo, tmp_path: Path)
         "item.completed",
         "thread.completed",
     ]
+
+
+def test_unsnapshotted_change_does_not_claim_uncommitted_human_work(repo: GitRepo) -> None:
+    repo.write("a.py", lines("one"))
+    repo.commit("base")
+    repo.write("a.py", lines("one", "typed by a person before the run"))
+    with Recorder(repo.root, model_id=GPT) as rec:
+        repo.write("a.py", lines("one", "typed by a person before the run", "agent"))
+        change = FileUpdateChange(path="a.py", kind=PatchChangeKind.UPDATE)
+        item = FileChangeItem(id="fc", changes=[change], status=PatchApplyStatus.COMPLETED)
+        rec.emit(ItemCompletedEvent(item=item))
+    data = blame(repo, "a.py")
+    assert who(data) == [(1, "unknown", None), (2, "human", None), (3, "ai", GPT)]
+    evidence = [line["evidence"] for line in data["lines"]]
+    assert evidence[1:] == ["pending:human", "pending:no-snapshot"]
