@@ -21,11 +21,12 @@ from typing import Any
 
 import attrs
 import mmh3
+import orjson
 
 from ._files import atomic_write, locked
 from ._lines import align
 from .events import utc_timestamp
-from .events._wire import dumps, loads
+from .events._wire import loads
 
 __all__ = ["Label", "PendingFile", "PendingState", "carry_labels"]
 
@@ -167,7 +168,9 @@ class PendingState:
             "spans": spans,
         }
         self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write(self._file(pending.path), dumps(data) + b"\n", fsync=False)
+        # Plain orjson: base64 keys often contain "e+", which sends `dumps` down its slow
+        # path for serde-style floats; nothing here needs it.
+        atomic_write(self._file(pending.path), orjson.dumps(data) + b"\n", fsync=False)
 
     def delete(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
