@@ -15,6 +15,7 @@ import click
 from ._app import UserError, repo_errors
 
 if TYPE_CHECKING:
+    from agent_trace._notes import NotesSyncResult
     from agent_trace._records import TraceRecord
     from agent_trace._store import TraceStore
     from agent_trace._stored import StoredRecord, StoreIssue
@@ -386,28 +387,33 @@ def notes() -> None:
     """
 
 
+def _sync(repo: Path, remote: str, push: bool) -> tuple[NotesSyncResult, str]:
+    """Run a notes fetch or push, turning errors into one-line messages; print warnings."""
+    from agent_trace._notes import NotesBackend
+
+    with repo_errors():
+        backend = NotesBackend(_open_store(repo).repository)
+        try:
+            result = backend.push(remote) if push else backend.fetch(remote)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return result, backend.ref
+
+
 @notes.command("fetch")
 @click.argument("remote", default="origin")
 @REPO_OPTION
 def notes_fetch(remote: str, repo: Path) -> None:
     """Fetch REMOTE's attribution notes and merge them into yours (union of records)."""
-    from agent_trace._notes import NotesBackend
-
-    with repo_errors():
-        store = _open_store(repo)
-        backend = NotesBackend(store.repository)
-        try:
-            result = backend.fetch(remote)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    result, ref = _sync(repo, remote, push=False)
     if not result.fetched:
         click.echo(f"{remote} has no attribution notes yet")
     elif result.created:
-        click.echo(f"fetched attribution notes from {remote} into {backend.ref}")
+        click.echo(f"fetched attribution notes from {remote} into {ref}")
     else:
-        click.echo(f"fetched attribution notes from {remote} and merged them into {backend.ref}")
+        click.echo(f"fetched attribution notes from {remote} and merged them into {ref}")
 
 
 @notes.command("push")
@@ -415,19 +421,9 @@ def notes_fetch(remote: str, repo: Path) -> None:
 @REPO_OPTION
 def notes_push(remote: str, repo: Path) -> None:
     """Push your attribution notes to REMOTE (after merging REMOTE's first)."""
-    from agent_trace._notes import NotesBackend
-
-    with repo_errors():
-        store = _open_store(repo)
-        backend = NotesBackend(store.repository)
-        try:
-            result = backend.push(remote)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    result, ref = _sync(repo, remote, push=True)
     if result.pushed:
-        click.echo(f"pushed {backend.ref} to {remote}")
+        click.echo(f"pushed {ref} to {remote}")
 
 
 # --------------------------------------------------------------------------- schema
