@@ -21,6 +21,7 @@ import attrs
 
 from ._git import GitCommandError
 from ._lines import line_keys, split_lines
+from ._link import is_link_record
 from ._pending import PendingState, carry_labels
 from ._records import ContributorType, TraceRecord
 from ._store import TraceStore
@@ -217,7 +218,7 @@ def _provenance(record: TraceRecord, fi: int, ci: int) -> tuple[float | None, st
                 float(confidence) if isinstance(confidence, int | float) else None,
                 evidence if isinstance(evidence, str) else ",".join(map(str, evidence)),
             )
-    if record.ours.get("kind") == "commit":
+    if is_link_record(record):
         return 1.0, "commit"
     return None, "record"
 

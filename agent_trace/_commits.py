@@ -10,7 +10,7 @@ import attrs
 
 from ._git import Git
 
-__all__ = ["FileDiff", "commit_parents", "diff_commit", "merge_added"]
+__all__ = ["FileDiff", "commit_parents", "diff_commit", "line_runs", "merge_added"]
 
 _HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _SUBMODULE = "160000"
@@ -146,11 +146,12 @@ def merge_added(diffs_per_parent: Sequence[list[FileDiff]]) -> list[FileDiff]:
         for other in others:
             od = other.get(d.new_path)
             lines &= od.added_lines() if od is not None else set()
-        out.append(attrs.evolve(d, added=_ranges(sorted(lines))))
+        out.append(attrs.evolve(d, added=line_runs(sorted(lines))))
     return out
 
 
-def _ranges(lines: Sequence[int]) -> tuple[tuple[int, int], ...]:
+def line_runs(lines: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """Sorted 1-based line numbers as ``(start, count)`` runs of consecutive lines."""
     out: list[tuple[int, int]] = []
     for line in lines:
         if out and out[-1][0] + out[-1][1] == line:

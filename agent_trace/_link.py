@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._commits import FileDiff, commit_parents, diff_commit, merge_added
+from ._commits import FileDiff, commit_parents, diff_commit, line_runs, merge_added
 from ._hashing import content_hash
 from ._lines import line_keys, split_lines
 from ._pending import Label, PendingState, carry_labels
@@ -61,17 +61,6 @@ def _tool() -> Tool:
         return Tool(name="agent-trace", version=version("agent-trace"))
     except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
         return Tool(name="agent-trace")
-
-
-def _ranges(lines: Sequence[int]) -> list[tuple[int, int]]:
-    """Consecutive 1-based line numbers as inclusive ``(start, end)`` ranges."""
-    out: list[tuple[int, int]] = []
-    for line in lines:
-        if out and out[-1][1] + 1 == line:
-            out[-1] = (out[-1][0], line)
-        else:
-            out.append((line, line))
-    return out
 
 
 def _changes(store: TraceStore, commit: str) -> tuple[list[str], list[FileDiff]]:
@@ -131,7 +120,7 @@ def link_commit(
         for label, group in groups.values():
             ranges = [
                 Range(start_line=s, end_line=e, content_hash=content_hash(lines[s - 1 : e]))
-                for s, e in _ranges(group)
+                for s, e in ((start, start + count - 1) for start, count in line_runs(group))
             ]
             if label is None:
                 human_total += len(group)

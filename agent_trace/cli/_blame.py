@@ -16,6 +16,7 @@ from ._records import REPO_OPTION, _open_store
 
 if TYPE_CHECKING:
     from agent_trace._blame import BlameLine, BlameResult
+    from agent_trace._hooks import HookState
 
 __all__ = ["blame", "hook", "hooks", "link", "runs"]
 
@@ -224,14 +225,10 @@ def hooks() -> None:
     """Install, remove or inspect this repository's agent-trace git hooks."""
 
 
-def _print_states(states: list[object]) -> None:
+def _print_states(states: list[HookState]) -> None:
     for state in states:
-        name = getattr(state, "name", "?")
-        kind = getattr(state, "state", "?")
-        chained = (
-            " (calls the hook that was there before)" if getattr(state, "chained", False) else ""
-        )
-        click.echo(f"{name}: {kind}{chained}  {getattr(state, 'path', '')}")
+        chained = " (calls the hook that was there before)" if state.chained else ""
+        click.echo(f"{state.name}: {state.state}{chained}  {state.path}")
 
 
 @hooks.command("install")
@@ -247,7 +244,7 @@ def hooks_install(repo: Path) -> None:
             states = install_hooks(store.repository)
         except FileExistsError as exc:
             raise EnvironmentProblem(str(exc)) from None
-    _print_states(list(states))
+    _print_states(states)
 
 
 @hooks.command("uninstall")
@@ -259,7 +256,7 @@ def hooks_uninstall(repo: Path) -> None:
     with repo_errors():
         store = _open_store(repo)
         states = uninstall_hooks(store.repository)
-    _print_states(list(states))
+    _print_states(states)
 
 
 @hooks.command("status")
@@ -271,7 +268,7 @@ def hooks_status(repo: Path) -> None:
     with repo_errors():
         store = _open_store(repo)
         states = hook_states(store.repository)
-    _print_states(list(states))
+    _print_states(states)
 
 
 @click.command(hidden=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._app import UserError, repo_errors
+from ._events import ReportFormat
 
 if TYPE_CHECKING:
     from agent_trace._notes import NotesSyncResult
@@ -28,11 +29,6 @@ class OutputFormat(enum.StrEnum):
     TEXT = "text"
     JSON = "json"
     JSONL = "jsonl"
-
-
-class ReportFormat(enum.StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 REPO_OPTION = click.option(
