@@ -4,8 +4,11 @@
    that commit* (the revision Agent Trace ranges refer to).
 2. The records of those commits come from ``traces.jsonl`` (through the index, one query
    per path) and from the notes (two git processes in all).
-3. The range containing the original line number says who wrote it. A commit with no
-   record, or a line no range covers, is ``unknown``: nothing is guessed.
+3. The range containing the original line number says who wrote it.
+4. A line no record covers (its commit has none: a squash-merge made by a hosting
+   service, a cherry-pick without our hooks) is looked for by content among all records
+   (``_anchors``): found, it gets ``evidence="content"`` and a lower confidence; not
+   found, it is ``unknown``. Nothing is guessed.
 
 Lines not committed yet (blame of the work tree) are attributed from the pending state.
 """
@@ -19,15 +22,15 @@ from typing import Any
 
 import attrs
 
+from ._anchors import ANCHOR_CONFIDENCE, Anchor, ContentIndex
 from ._git import GitCommandError
 from ._lines import line_keys, split_lines
-from ._link import is_link_record
+from ._lookup import Hit, RecordLookup
 from ._pending import PendingState, carry_labels
-from ._records import ContributorType, TraceRecord
+from ._records import ContributorType
 from ._store import TraceStore
-from ._stored import StoredRecord
 
-__all__ = ["BlameLine", "BlameResult", "blame_file", "repo_relative"]
+__all__ = ["EVIDENCE", "BlameLine", "BlameResult", "blame_file", "explain", "repo_relative"]
 
 UNCOMMITTED = "0" * 40
 
@@ -48,6 +51,10 @@ class BlameLine:
     confidence: float | None = None
     evidence: str
     text: bytes = b""
+    hit: Hit | None = attrs.field(default=None, eq=False, repr=False)
+    """The record range the label comes from (for ``--explain``)."""
+    anchor: Anchor | None = attrs.field(default=None, eq=False, repr=False)
+    """For ``evidence="content"``: where the line was found."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +68,65 @@ class BlameLine:
             "confidence": self.confidence,
             "evidence": self.evidence,
         }
+
+
+EVIDENCE = {
+    "edit-window": "the recorder saw the file before and after the agent's edit",
+    "no-snapshot": "the agent reported the change; it was diffed against the last state known",
+    "commit": "committed with agent-trace linking and not written inside an agent's edit",
+    "edited": "a person edited an agent's line and kept most of its text",
+    "content": "the commit has no record of the line; the same lines, in order, were found "
+    "in another record",
+    "record": "a record of the line's commit covers it",
+    "no-record": "the line's commit has no record, and its content was not found elsewhere",
+    "not-in-record": "the commit's records do not cover this line",
+    "uncommitted": "not committed, and no agent edit of this file is pending",
+    "pending:human": "not committed; the agent's last known state of the file did not have it",
+}
+"""What each ``evidence`` value means (``trace blame --explain``)."""
+
+
+def explain(line: BlameLine) -> dict[str, Any]:
+    """Why ``line`` got its label: its commit, the record and range that say so, the
+    run / turns / items it came from, and the evidence (for ``--explain``)."""
+    out: dict[str, Any] = line.to_dict()
+    out["text"] = line.text.decode("utf-8", "replace")
+    kind = line.evidence.removeprefix("pending:") if line.evidence.startswith("pending:") else ""
+    out["evidence_means"] = EVIDENCE.get(line.evidence) or (
+        f"not committed; {EVIDENCE.get(kind, kind)}" if kind else line.evidence
+    )
+    hit = line.hit
+    if hit is not None:
+        record = hit.record
+        conv = record.files[hit.file].conversations[hit.conversation]
+        rng = conv.ranges[hit.range]
+        ours = record.ours
+        source: dict[str, Any] = {
+            "trace_id": record.id,
+            "revision": record.revision,
+            "timestamp": record.timestamp,
+            "path": record.files[hit.file].path,
+            "range": [rng.start_line, rng.end_line],
+            "content_hash": rng.content_hash,
+        }
+        for key in ("linked_by", "rewrite", "rewritten_from"):
+            if key in ours:
+                source[key] = ours[key]
+        detail = hit.detail() or {}
+        for key in ("run_id", "turn_ids", "item_ids", "origins", "tool_name"):
+            if key in detail:
+                source[key] = detail[key]
+        if record.tool is not None:
+            source["tool"] = " ".join(x for x in (record.tool.name, record.tool.version) if x)
+        out["record"] = source
+    if line.anchor is not None:
+        out["found_at"] = {
+            "revision": line.anchor.record.revision,
+            "path": line.anchor.path,
+            "line": line.anchor.line,
+            "matched_lines": line.anchor.run,
+        }
+    return out
 
 
 @attrs.frozen
@@ -152,86 +218,19 @@ def repo_relative(store: TraceStore, path: str | os.PathLike[str], cwd: Path | N
         raise ValueError(f"{path} is outside the repository {store.root}") from None
 
 
-class _Lookup:
-    """Which record covers (commit, path, line), built once per blame."""
-
-    def __init__(self, store: TraceStore, hunks: Sequence[_Hunk]) -> None:
-        commits = {h.commit for h in hunks if h.commit != UNCOMMITTED}
-        paths = {h.orig_path for h in hunks if h.commit != UNCOMMITTED}
-        found: dict[str, list[StoredRecord]] = {}
-        if commits:
-            for path in paths:
-                for stored in store.file.for_path(path, store.issues):
-                    revision = stored.record.revision
-                    if revision in commits:
-                        found.setdefault(revision, []).append(stored)
-            if store.notes is not None:
-                for commit, stored_list in store.notes.for_commits(commits, store.issues).items():
-                    for stored in stored_list:
-                        if stored.record.revision == commit:  # carried notes: issue 5
-                            found.setdefault(commit, []).append(stored)
-        self.records = found
-        self._lines: dict[tuple[str, str], dict[int, tuple[TraceRecord, int, int, int]]] = {}
-
-    def has_records(self, commit: str) -> bool:
-        return commit in self.records
-
-    def lines(self, commit: str, path: str) -> dict[int, tuple[TraceRecord, int, int, int]]:
-        """``{orig_line: (record, file index, conversation index, range index)}``; when
-        several records cover a line the newest wins."""
-        key = (commit, path)
-        table = self._lines.get(key)
-        if table is not None:
-            return table
-        table = {}
-        seen: set[str] = set()
-        stored_list = sorted(
-            self.records.get(commit, []), key=lambda s: (s.record.timestamp, s.record.id)
-        )
-        for stored in stored_list:
-            record = stored.record
-            if record.id in seen:
-                continue
-            seen.add(record.id)
-            for fi, f in enumerate(record.files):
-                if f.path != path:
-                    continue
-                for ci, conv in enumerate(f.conversations):
-                    for ri, rng in enumerate(conv.ranges):
-                        for line in range(rng.start_line, rng.end_line + 1):
-                            table[line] = (record, fi, ci, ri)
-        self._lines[key] = table
-        return table
-
-
-def _provenance(record: TraceRecord, fi: int, ci: int) -> tuple[float | None, str]:
-    """Confidence and evidence of a conversation of one of our link records."""
-    for detail in record.ours.get("conversations", ()):
-        if (
-            isinstance(detail, dict)
-            and detail.get("file") == fi
-            and detail.get("conversation") == ci
-        ):
-            evidence = detail.get("evidence", "record")
-            confidence = detail.get("confidence")
-            return (
-                float(confidence) if isinstance(confidence, int | float) else None,
-                evidence if isinstance(evidence, str) else ",".join(map(str, evidence)),
-            )
-    if is_link_record(record):
-        return 1.0, "commit"
-    return None, "record"
-
-
 def blame_file(
     store: TraceStore,
     path: str,
     *,
     revision: str | None = None,
     line_range: tuple[int, int] | None = None,
+    by_content: bool = True,
 ) -> BlameResult:
     """Blame ``path`` (repository-relative) at ``revision`` (a full SHA) or in the work
-    tree (``None``), optionally only lines ``line_range`` (1-based, inclusive)."""
+    tree (``None``), optionally only lines ``line_range`` (1-based, inclusive).
+
+    Lines no record covers are looked for by content in every record (unless
+    ``by_content=False``): found ones get ``evidence="content"`` and a lower confidence."""
     git = store.repository.git
     args = ["blame", "--incremental"]
     if line_range is not None:
@@ -262,7 +261,8 @@ def blame_file(
         start, end = line_range if line_range is not None else (1, len(lines))
         end = min(end, len(lines))
         hunks = [_Hunk(UNCOMMITTED, start, start, max(0, end - start + 1), path)]
-    lookup = _Lookup(store, hunks)
+    committed = [h for h in hunks if h.commit != UNCOMMITTED]
+    lookup = RecordLookup(store, (h.commit for h in committed), (h.orig_path for h in committed))
     pending_labels = None
     has_pending = False
     if revision is None and any(h.commit == UNCOMMITTED for h in hunks):
@@ -294,23 +294,58 @@ def blame_file(
             if hit is None:
                 out.append(attrs.evolve(base, evidence="not-in-record"))
                 continue
-            record, fi, ci, ri = hit
-            conv = record.files[fi].conversations[ci]
-            contributor = conv.contributor_of(conv.ranges[ri])
-            kind = str(contributor.type) if contributor is not None else "unknown"
-            confidence, evidence = _provenance(record, fi, ci)
+            confidence, evidence = hit.provenance()
             out.append(
                 attrs.evolve(
                     base,
-                    type=kind,
-                    model_id=contributor.model_id if contributor is not None else None,
-                    trace_id=record.id,
-                    conversation_url=conv.url,
+                    type=hit.type,
+                    model_id=hit.model_id,
+                    trace_id=hit.record.id,
+                    conversation_url=hit.conversation_url,
                     confidence=confidence,
                     evidence=evidence,
+                    hit=hit,
                 )
             )
+    if by_content and any(line.type == "unknown" for line in out):
+        out = _by_content(store, lines, out, line_range)
     return BlameResult(path=path, revision=revision, lines=tuple(out))
+
+
+def _by_content(
+    store: TraceStore,
+    lines: Sequence[bytes],
+    out: list[BlameLine],
+    line_range: tuple[int, int] | None,
+) -> list[BlameLine]:
+    """Re-anchor lines no record covers by their content (``_anchors``)."""
+    index = ContentIndex(s.record for s in store.records())
+    if not len(index):
+        return out
+    matches = index.match(lines)
+    result = []
+    for line in out:
+        anchor = matches[line.line - 1] if line.line - 1 < len(matches) else None
+        if line.type != "unknown" or anchor is None:
+            result.append(line)
+            continue
+        hit = Hit(anchor.record, anchor.file, anchor.conversation, anchor.range)
+        source_confidence, _ = hit.provenance()
+        confidence = min(ANCHOR_CONFIDENCE, source_confidence or ANCHOR_CONFIDENCE)
+        result.append(
+            attrs.evolve(
+                line,
+                type=hit.type,
+                model_id=hit.model_id,
+                trace_id=hit.record.id,
+                conversation_url=hit.conversation_url,
+                confidence=confidence,
+                evidence="content",
+                hit=hit,
+                anchor=anchor,
+            )
+        )
+    return result
 
 
 def _uncommitted(

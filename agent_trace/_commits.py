@@ -12,7 +12,7 @@ from ._git import Git
 
 __all__ = ["FileDiff", "commit_parents", "diff_commit", "line_runs", "merge_added"]
 
-_HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SUBMODULE = "160000"
 
 
@@ -29,6 +29,8 @@ class FileDiff:
     binary: bool
     added: tuple[tuple[int, int], ...]
     submodule: bool = False
+    hunks: tuple[tuple[int, int, int, int], ...] = ()
+    """``(old_start, old_count, new_start, new_count)`` of each hunk of the ``-U0`` diff."""
 
     def added_lines(self) -> set[int]:
         return {start + k for start, count in self.added for k in range(count)}
@@ -71,9 +73,13 @@ def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:
         segment = segments[i] if i < len(segments) else b""
         binary = b"\nBinary files " in b"\n" + segment or b"\nGIT binary patch" in segment
         added: list[tuple[int, int]] = []
+        hunks: list[tuple[int, int, int, int]] = []
         for m in _HUNK.finditer(segment):
-            start = int(m.group(1))
-            count = int(m.group(2)) if m.group(2) is not None else 1
+            old_start = int(m.group(1))
+            old_count = int(m.group(2)) if m.group(2) is not None else 1
+            start = int(m.group(3))
+            count = int(m.group(4)) if m.group(4) is not None else 1
+            hunks.append((old_start, old_count, start, count))
             if count:
                 added.append((start, count))
         out.append(
@@ -86,6 +92,7 @@ def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:
                 binary=binary,
                 added=tuple(added),
                 submodule=_SUBMODULE in (old_mode, new_mode),
+                hunks=tuple(hunks),
             )
         )
     return out

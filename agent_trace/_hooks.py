@@ -1,4 +1,7 @@
-"""Git hooks for this repository only: ``post-commit`` links each new commit.
+"""Git hooks for this repository only: ``post-commit`` links each new commit,
+``post-merge`` each merge commit ``git merge`` makes, and ``post-rewrite`` recomputes
+the records of commits made by ``commit --amend`` and ``rebase`` from the commits they
+replace.
 
 A hook that was there before is kept: it is renamed to ``<hook>.agent-trace-saved``, our
 script calls it after its own work (passing arguments and standard input through), and
@@ -27,7 +30,7 @@ __all__ = [
     "uninstall_hooks",
 ]
 
-HOOKS = ("post-commit",)
+HOOKS = ("post-commit", "post-merge", "post-rewrite")
 MARK = "# agent-trace hook"
 SAVED_SUFFIX = ".agent-trace-saved"
 
@@ -49,17 +52,32 @@ def hooks_directory(repository: Repository) -> Path:
 
 def _script(hook: str) -> str:
     python = shlex.quote(sys.executable)
-    return f"""#!/bin/sh
+    head = f"""#!/bin/sh
 {MARK} ({hook}): links new commits to their AI attribution.
 # Installed by `trace hooks install`; `trace hooks uninstall` removes it (and restores
 # the hook that was here before, which is called below).
-{python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
 saved="$0{SAVED_SUFFIX}"
+"""
+    if hook == "post-rewrite":  # git writes "<old> <new>" lines on standard input
+        return (
+            head
+            + f"""input=$(cat)
+printf '%s\\n' "$input" | {python} -m agent_trace.cli hook {hook} "$@" || true
+if [ -x "$saved" ]; then
+    printf '%s\\n' "$input" | exec "$saved" "$@"
+fi
+exit 0
+"""
+        )
+    return (
+        head
+        + f"""{python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
 if [ -x "$saved" ]; then
     exec "$saved" "$@"
 fi
 exit 0
 """
+    )
 
 
 def _is_ours(path: Path) -> bool:

@@ -1,9 +1,22 @@
 """Linking: turn pending attribution into final Agent Trace records for a commit.
 
-For each file a commit changed, the lines it added (in the committed blob's numbering)
-are matched against the pending state of that file: lines an agent wrote and nobody
-changed since are ``ai`` with the agent's model; every other added line is ``human``.
+For each file a commit changed, each line it added (in the committed blob's numbering)
+gets, in this order of precedence:
+
+1. the pending state's label: an agent wrote the line in an edit window and nobody
+   changed it since (``ai``, or ``mixed`` when it kept most of a person's line);
+2. for a rewritten commit (amend, rebase, squash: ``rewritten_from``), the label the
+   same line had in the commit it was rewritten from, found by aligning the two versions
+   of the file (line numbers re-mapped through the actual contents, not copied);
+3. the label of the same content in another record (``_anchors``): code moved between
+   files, cherry-picked or squash-merged; lower confidence, ``evidence="content"``;
+4. ``human``, or ``mixed`` when the commit edited an agent's line and kept most of its
+   text (its model id is kept). A line carried from a predecessor that had no record
+   stays ``unknown``: nothing is invented.
+
 Lines carried from a parent are not re-recorded: blame finds them in older commits.
+Each range also gets anchors (line keys with context) so its lines can be found again
+by content after history is rewritten without our hooks.
 """
 
 from __future__ import annotations
@@ -13,9 +26,11 @@ from typing import Any
 
 import attrs
 
+from ._anchors import ANCHOR_CONFIDENCE, ContentIndex, anchor_keys, range_anchors
 from ._commits import FileDiff, commit_parents, diff_commit, line_runs, merge_added
 from ._hashing import content_hash
-from ._lines import line_keys, split_lines
+from ._lines import align, is_mixed_edit, kept_share, line_keys, split_lines
+from ._lookup import LINK_KIND, Hit, RecordLookup, is_link_record
 from ._pending import Label, PendingState, carry_labels
 from ._records import (
     Contributor,
@@ -31,10 +46,21 @@ from ._records import (
 )
 from ._store import TraceStore
 
-__all__ = ["LINK_KIND", "LinkResult", "is_link_record", "link_commit", "link_commits"]
+__all__ = [
+    "LINK_KIND",
+    "LinkResult",
+    "LinkSources",
+    "is_link_record",
+    "link_commit",
+    "link_commits",
+]
 
-LINK_KIND = "commit"
-"""``metadata["dev.agent-trace"]["kind"]`` of the records linking writes."""
+MIXED_CONFIDENCE = 0.9
+HUMAN_ANCHOR_LIMIT = 5000
+"""Human ranges of a file get anchors up to this many lines (AI and mixed ranges always)."""
+
+_HUMAN = Label(kind="human", evidence="commit")
+_UNKNOWN = Label(kind="unknown", evidence="no-record", confidence=0.0)
 
 
 @attrs.frozen
@@ -46,12 +72,10 @@ class LinkResult:
     already_linked: bool = False
     ai_lines: int = 0
     human_lines: int = 0
+    mixed_lines: int = 0
+    unknown_lines: int = 0
     skipped: tuple[tuple[str, str], ...] = ()
     """``(path, reason)`` of files not attributed (binary files, submodules)."""
-
-
-def is_link_record(record: TraceRecord) -> bool:
-    return record.ours.get("kind") == LINK_KIND
 
 
 def _tool() -> Tool:
@@ -71,6 +95,164 @@ def _changes(store: TraceStore, commit: str) -> tuple[list[str], list[FileDiff]]
     return parents, merge_added([diff_commit(git, commit, p) for p in parents])
 
 
+def _label_of(hit: Hit, origin: str | None, *, evidence: str | None = None) -> Label:
+    """A line's label as a record says it, to carry it to another commit."""
+    kind = hit.type
+    if kind not in ("ai", "mixed", "human"):
+        return _UNKNOWN
+    confidence, recorded = hit.provenance()
+    detail = hit.detail() or {}
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = detail.get(key)
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+    def string(key: str) -> str | None:
+        value = detail.get(key)
+        return value if isinstance(value, str) else None
+
+    if evidence is not None:
+        confidence = min(ANCHOR_CONFIDENCE, confidence if confidence is not None else 1.0)
+    return Label(
+        kind=None if kind == "ai" else kind,
+        model_id=hit.model_id,
+        conversation_url=hit.conversation_url,
+        run_id=string("run_id"),
+        tool_name=string("tool_name"),
+        tool_version=string("tool_version"),
+        turn_ids=strings("turn_ids"),
+        item_ids=strings("item_ids"),
+        evidence=evidence or recorded,
+        confidence=confidence if confidence is not None else 1.0,
+        origin=origin,
+        timestamp="",
+    )
+
+
+class LinkSources:
+    """What linking reads besides the commit itself, loaded when first needed and
+    shared by the commits of one batch (a rebase links many): every record, for
+    content anchoring, and the changes of the commits being rewritten."""
+
+    def __init__(self, store: TraceStore) -> None:
+        self.store = store
+        self._index: ContentIndex | None = None
+        self._old: dict[str, tuple[list[FileDiff], dict[str, bytes]]] = {}
+
+    def content(self) -> ContentIndex:
+        if self._index is None:
+            self._index = ContentIndex(s.record for s in self.store.records())
+        return self._index
+
+    def old_commit(self, old: str) -> tuple[list[FileDiff], dict[str, bytes]]:
+        cached = self._old.get(old)
+        if cached is None:
+            git = self.store.repository.git
+            parents = commit_parents(git, old)
+            diffs = diff_commit(git, old, parents[0] if parents else None)
+            blobs = git.read_blobs([d.new_blob for d in diffs if d.new_blob and d.added])
+            cached = self._old[old] = (diffs, blobs)
+        return cached
+
+
+class _Linker:
+    """The sources of labels for one commit."""
+
+    def __init__(self, sources: LinkSources, commit: str, rewritten_from: Sequence[str]) -> None:
+        self.store = sources.store
+        self.sources = sources
+        self.commit = commit
+        self.rewritten_from = [c for c in rewritten_from if c != commit]
+        self._lookup: RecordLookup | None = None
+
+    def _old_commit(self, old: str) -> tuple[list[FileDiff], dict[str, bytes]]:
+        return self.sources.old_commit(old)
+
+    def carried(self, d: FileDiff, lines: Sequence[bytes], wanted: set[int]) -> dict[int, Label]:
+        """Labels of ``wanted`` lines found in the commits this one was rewritten from
+        (newest first), through an alignment of the file's versions."""
+        out: dict[int, Label] = {}
+        if not self.rewritten_from or not wanted:
+            return out
+        if self._lookup is None:
+            paths = {p for c in self.rewritten_from for x in self._old_commit(c)[0]
+                     for p in (x.new_path,) if p}  # fmt: skip
+            self._lookup = RecordLookup(self.store, self.rewritten_from, paths)
+        keys = line_keys(lines)
+        names = {d.new_path, d.old_path} - {None}
+        for old in reversed(self.rewritten_from):
+            diffs, blobs = self._old_commit(old)
+            od = next((x for x in diffs if x.new_path in names and x.new_blob in blobs), None)
+            if od is None or od.new_path is None or od.new_blob is None:
+                continue
+            old_added = od.added_lines()
+            table = self._lookup.lines(old, od.new_path)
+            has_records = self._lookup.has_records(old)
+            mapping = align(line_keys(split_lines(blobs[od.new_blob])), keys)
+            for line in sorted(wanted - out.keys()):
+                index = mapping[line - 1]
+                if index is None or index + 1 not in old_added:
+                    continue
+                hit = table.get(index + 1) if has_records else None
+                out[line] = _label_of(hit, old) if hit is not None else _UNKNOWN
+        return out
+
+    def by_content(self, lines: Sequence[bytes], wanted: set[int]) -> dict[int, Label]:
+        out: dict[int, Label] = {}
+        if not wanted:
+            return out
+        index = self.sources.content()
+        if not len(index):
+            return out
+        for line, anchor in enumerate(index.match(lines, exclude=self.commit), start=1):
+            if anchor is None or line not in wanted:
+                continue
+            hit = Hit(anchor.record, anchor.file, anchor.conversation, anchor.range)
+            label = _label_of(hit, anchor.record.revision, evidence="content")
+            if label is not _UNKNOWN:
+                out[line] = label
+        return out
+
+    def mixed(
+        self, d: FileDiff, parent: str, lines: Sequence[bytes], wanted: set[int]
+    ) -> dict[int, Label]:
+        """Of ``wanted`` (lines a person wrote), those that edit an agent's line of
+        ``parent`` and keep most of its text: ``mixed``, with the agent's model id."""
+        from ._blame import blame_file
+
+        hunks = [
+            h for h in d.hunks
+            if h[1] and any(h[2] + k in wanted for k in range(h[3]))
+        ]  # fmt: skip
+        if not hunks or d.old_path is None:
+            return {}
+        first = min(h[0] for h in hunks)
+        last = max(h[0] + h[1] - 1 for h in hunks)
+        blamed = blame_file(self.store, d.old_path, revision=parent, line_range=(first, last))
+        old = {b.line: b for b in blamed.lines if b.type in ("ai", "mixed") and b.model_id}
+        out: dict[int, Label] = {}
+        for old_start, old_count, new_start, new_count in hunks:
+            candidates = [old[n] for n in range(old_start, old_start + old_count) if n in old]
+            if not candidates:
+                continue
+            for line in range(new_start, new_start + new_count):
+                if line not in wanted or line > len(lines):
+                    continue
+                text = lines[line - 1]
+                best = max(candidates, key=lambda c: kept_share(c.text.strip(), text.strip()))
+                if is_mixed_edit(best.text, text):
+                    out[line] = Label(
+                        kind="mixed",
+                        model_id=best.model_id,
+                        conversation_url=best.conversation_url,
+                        evidence="edited",
+                        confidence=MIXED_CONFIDENCE,
+                        origin=best.commit,
+                        timestamp="",
+                    )
+        return out
+
+
 def link_commit(
     store: TraceStore,
     commit: str,
@@ -78,8 +260,16 @@ def link_commit(
     linked_by: str = "manual",
     force: bool = False,
     write: bool = True,
+    rewritten_from: Sequence[str] = (),
+    rewrite: str | None = None,
+    sources: LinkSources | None = None,
 ) -> LinkResult:
     """Write the final record of ``commit`` (a full SHA) from the pending state.
+
+    ``rewritten_from``: the commits it replaces (oldest first), as git's post-rewrite
+    hook reports them; their lines keep their labels. ``rewrite`` names the operation
+    (``amend``, ``rebase``) for the record's metadata. ``sources`` shares what is read
+    besides the commit between the commits of a batch.
 
     Idempotent: a commit that already has a link record is left alone unless ``force``.
     """
@@ -87,6 +277,7 @@ def link_commit(
         return LinkResult(commit=commit, record=None, already_linked=True)
     parents, diffs = _changes(store, commit)
     pending = PendingState(store.directory / "pending")
+    linker = _Linker(sources or LinkSources(store), commit, rewritten_from)
     wanted = [
         d
         for d in diffs
@@ -100,41 +291,47 @@ def link_commit(
     blobs = store.repository.git.read_blobs([d.new_blob for d in wanted if d.new_blob])
     files: list[TraceFile] = []
     details: list[dict[str, Any]] = []
-    ai_total = human_total = 0
+    counts = dict.fromkeys(("ai", "human", "mixed", "unknown"), 0)
     for d in wanted:
         assert d.new_path is not None
         assert d.new_blob is not None
         lines = split_lines(blobs.get(d.new_blob, b""))
-        known = pending.load(d.new_path)
-        if known is None and d.old_path is not None and d.old_path != d.new_path:
-            known = pending.load(d.old_path)
-        labels = carry_labels(known, line_keys(lines))
-        groups: dict[tuple[Any, ...], tuple[Label | None, list[int]]] = {}
-        for line in sorted(d.added_lines()):
-            if line > len(lines):
-                continue
-            label = labels[line - 1]
-            key = label.conversation_key if label is not None else ("human",)
-            groups.setdefault(key, (label, []))[1].append(line)
+        labels = _labels(linker, pending, d, lines, parents)
+        anchors: list[int] | None = None
+        groups: dict[tuple[Any, ...], tuple[Label, list[int]]] = {}
+        for line in sorted(labels):
+            label = labels[line]
+            groups.setdefault(label.conversation_key, (label, []))[1].append(line)
         conversations: list[Conversation] = []
         for label, group in groups.values():
+            counts[label.type] += len(group)
+            if label.type == "unknown":
+                continue
+            runs = [(start, start + count - 1) for start, count in line_runs(group)]
             ranges = [
                 Range(start_line=s, end_line=e, content_hash=content_hash(lines[s - 1 : e]))
-                for s, e in ((start, start + count - 1) for start, count in line_runs(group))
+                for s, e in runs
             ]
-            if label is None:
-                human_total += len(group)
-                contributor = Contributor(type=ContributorType.HUMAN)
-                conversations.append(Conversation(contributor=contributor, ranges=ranges))
-                continue
-            ai_total += len(group)
-            contributor = Contributor(type=ContributorType.AI, model_id=label.model_id)
+            contributor = Contributor(
+                type=ContributorType(label.type),
+                model_id=label.model_id if label.type != "human" else None,
+            )
             conversations.append(
                 Conversation(url=label.conversation_url, contributor=contributor, ranges=ranges)
             )
-            details.append(_detail(len(files), len(conversations) - 1, label, group, labels))
-        files.append(TraceFile(path=d.new_path, conversations=conversations))
+            detail = _detail(len(files), len(conversations) - 1, label, group, labels)
+            if label.type != "human" or len(group) <= HUMAN_ANCHOR_LIMIT:
+                if anchors is None:
+                    anchors = anchor_keys(lines)
+                detail["anchors"] = [range_anchors(anchors, s, e) for s, e in runs]
+            details.append(detail)
+        if conversations:
+            files.append(TraceFile(path=d.new_path, conversations=conversations))
     ours: dict[str, Any] = {"kind": LINK_KIND, "linked_by": linked_by, "parents": parents}
+    if rewritten_from:
+        ours["rewritten_from"] = list(rewritten_from)
+        if rewrite:
+            ours["rewrite"] = rewrite
     if details:
         ours["conversations"] = details
     if skipped:
@@ -145,10 +342,41 @@ def link_commit(
     return LinkResult(
         commit=commit,
         record=record,
-        ai_lines=ai_total,
-        human_lines=human_total,
+        ai_lines=counts["ai"],
+        human_lines=counts["human"],
+        mixed_lines=counts["mixed"],
+        unknown_lines=counts["unknown"],
         skipped=skipped,
     )
+
+
+def _labels(
+    linker: _Linker,
+    pending: PendingState,
+    d: FileDiff,
+    lines: Sequence[bytes],
+    parents: Sequence[str],
+) -> dict[int, Label]:
+    """The label of every line ``d`` added (see the module docstring for the order)."""
+    assert d.new_path is not None
+    added = {line for line in d.added_lines() if line <= len(lines)}
+    known = pending.load(d.new_path)
+    if known is None and d.old_path is not None and d.old_path != d.new_path:
+        known = pending.load(d.old_path)
+    out: dict[int, Label] = {}
+    if known is not None:
+        for line, label in enumerate(carry_labels(known, line_keys(lines)), start=1):
+            if label is not None and line in added:
+                out[line] = label
+    out.update(linker.carried(d, lines, added - out.keys()))
+    rest = added - {line for line, label in out.items() if label is not _UNKNOWN}
+    out.update(linker.by_content(lines, rest))
+    human = added - out.keys()
+    if human and len(parents) == 1:
+        out.update(linker.mixed(d, parents[0], lines, human))
+    for line in added - out.keys():
+        out[line] = _HUMAN
+    return out
 
 
 def _detail(
@@ -156,19 +384,19 @@ def _detail(
     conversation_index: int,
     label: Label,
     group: Sequence[int],
-    labels: Sequence[Label | None],
+    labels: dict[int, Label],
 ) -> dict[str, Any]:
     """Per-conversation provenance for ``metadata["dev.agent-trace"]["conversations"]``."""
-    items = sorted({lb.item_id for line in group if (lb := labels[line - 1]) and lb.item_id})
-    turns = sorted({lb.turn_id for line in group if (lb := labels[line - 1]) and lb.turn_id})
-    evidence = sorted({lb.evidence for line in group if (lb := labels[line - 1])})
-    confidence = min(lb.confidence for line in group if (lb := labels[line - 1]))
-    out: dict[str, Any] = {
-        "file": file_index,
-        "conversation": conversation_index,
-        "evidence": evidence[0] if len(evidence) == 1 else evidence,
-        "confidence": confidence,
-    }
+    members = [labels[line] for line in group]
+    out: dict[str, Any] = {"file": file_index, "conversation": conversation_index}
+    if label is _HUMAN:
+        return out
+    items = sorted({i for lb in members for i in (*lb.item_ids, lb.item_id) if i})
+    turns = sorted({t for lb in members for t in (*lb.turn_ids, lb.turn_id) if t})
+    evidence = sorted({lb.evidence for lb in members})
+    origins = sorted({lb.origin for lb in members if lb.origin})
+    out["evidence"] = evidence[0] if len(evidence) == 1 else evidence
+    out["confidence"] = min(lb.confidence for lb in members)
     for key, value in (
         ("run_id", label.run_id),
         ("tool_name", label.tool_name),
@@ -180,6 +408,8 @@ def _detail(
         out["turn_ids"] = turns
     if items:
         out["item_ids"] = items
+    if origins:
+        out["origins"] = origins
     return out
 
 
@@ -187,4 +417,7 @@ def link_commits(
     store: TraceStore, commits: Iterable[str], *, linked_by: str = "manual", force: bool = False
 ) -> list[LinkResult]:
     """Link several commits, oldest first as given."""
-    return [link_commit(store, c, linked_by=linked_by, force=force) for c in commits]
+    sources = LinkSources(store)
+    return [
+        link_commit(store, c, linked_by=linked_by, force=force, sources=sources) for c in commits
+    ]

@@ -15,7 +15,7 @@ import array
 import base64
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ from .events._wire import loads
 __all__ = ["Label", "PendingFile", "PendingState", "carry_labels"]
 
 _FORMAT = 1
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -49,9 +53,20 @@ class Label:
     file change reported without a prior snapshot, diffed against the last state known)."""
     confidence: float = 1.0
     timestamp: str = attrs.field(factory=utc_timestamp)
+    kind: str | None = None
+    """``None``: the agent wrote the line (``ai``); ``"mixed"``: it edited a person's
+    line and kept most of its text. While linking, also ``"human"``."""
+    turn_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    item_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    origin: str | None = None
+    """While linking: the commit the label was carried from (a rewrite, or content)."""
+
+    @property
+    def type(self) -> str:
+        return self.kind or "ai"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None and v != []}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Label:
@@ -61,7 +76,7 @@ class Label:
     @property
     def conversation_key(self) -> tuple[str | None, ...]:
         """Lines with the same key go into one Agent Trace conversation."""
-        return (self.model_id, self.conversation_url, self.run_id, self.tool_name)
+        return (self.kind, self.model_id, self.conversation_url, self.run_id, self.tool_name)
 
 
 @attrs.define

@@ -18,14 +18,16 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+import attrs
+
 from ._blame import repo_relative
 from ._git import GitError, Repository
-from ._lines import align, line_keys, split_lines
+from ._lines import align, is_mixed_edit, line_keys, split_lines
 from ._link import LinkResult, link_commit
 from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
@@ -602,6 +604,8 @@ class Recorder:
             return None
         mapping = align(old_keys, new_keys)
         labels = [old_labels[m] if m is not None else label for m in mapping]
+        if old is not None and after is not None:
+            _mark_mixed(split_lines(old), split_lines(after), mapping, old_labels, labels)
         pending.save(PendingFile(path=path, keys=new_keys, labels=labels))
         return FileUpdateChange(
             path=path, kind=PatchChangeKind.UPDATE if existed else PatchChangeKind.ADD
@@ -674,6 +678,36 @@ class Recorder:
             if created and sha not in made:
                 made.append(sha)
         return made
+
+
+def _mark_mixed(
+    old: Sequence[bytes],
+    new: Sequence[bytes],
+    mapping: Sequence[int | None],
+    old_labels: Sequence[Label | None],
+    labels: list[Label | None],
+) -> None:
+    """Lines the agent changed from a person's line, keeping most of its text, become
+    ``mixed`` (the agent's model id): between two lines the edit kept, each new line is
+    paired with the most similar person's line it replaced."""
+    gap_start_old = 0
+    new_index = 0
+    while new_index < len(new):
+        if mapping[new_index] is not None:
+            gap_start_old = (mapping[new_index] or 0) + 1
+            new_index += 1
+            continue
+        gap_end_new = new_index
+        while gap_end_new < len(new) and mapping[gap_end_new] is None:
+            gap_end_new += 1
+        gap_end_old = mapping[gap_end_new] if gap_end_new < len(new) else len(old)
+        people = [i for i in range(gap_start_old, gap_end_old or 0) if old_labels[i] is None]
+        if people and len(people) * (gap_end_new - new_index) <= 2500:
+            for j in range(new_index, gap_end_new):
+                label = labels[j]
+                if label is not None and any(is_mixed_edit(old[i], new[j]) for i in people):
+                    labels[j] = attrs.evolve(label, kind="mixed")
+        new_index = gap_end_new
 
 
 def _shared(old: list[int], new: list[int]) -> int:

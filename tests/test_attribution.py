@@ -415,7 +415,10 @@ def test_commit_after_the_run_is_linked_by_the_post_commit_hook(repo: GitRepo) -
     repo.commit("base")
     out = trace(repo, "hooks", "install").stdout
     hook = Path(repo.git("rev-parse", "--path-format=absolute", "--git-path", "hooks"))
-    assert out == f"post-commit: installed  {hook / 'post-commit'}\n"
+    assert out == "".join(
+        f"{name}: installed  {hook / name}\n"
+        for name in ("post-commit", "post-merge", "post-rewrite")
+    )
     script = (hook / "post-commit").read_text()
     assert f"{sys.executable} -m agent_trace.cli hook post-commit" in script
     assert os.access(hook / "post-commit", os.X_OK)

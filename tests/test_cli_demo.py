@@ -62,7 +62,8 @@ def test_demo_attributes_every_line_exactly(demo_repo: tuple[Path, str]) -> None
     types = _blame_types(root, CART)
     assert types[:12] == [("unknown", None)] * 12  # committed before agent-trace was set up
     assert types[12] == ("ai", CLAUDE)
-    assert types[13] == ("human", None)  # the tax rate a human changed in an agent line
+    # The tax rate a human changed in an agent line, keeping most of it: mixed.
+    assert types[13] == ("mixed", CLAUDE)
     assert types[14:16] == [("ai", CLAUDE)] * 2
     assert types[16:19] == [("human", None)] * 3  # __len__
     assert types[19:26] == [("ai", GPT)] * 7  # apply_discount, committed by a human
@@ -75,7 +76,7 @@ def test_demo_prints_blame_summary_and_next_steps(demo_repo: tuple[Path, str]) -
     assert f"$ trace blame {CART}" in out
     assert re.search(r"^[0-9a-f]{8} \(anthropic/claude-sonnet-4-5 13\) $", out, re.M)
     assert re.search(r"^00000000 \(human +29\) # TODO: currency support$", out, re.M)
-    assert f"{CART}: 29 lines: ai 34.5% (10), human 24.1% (7), unknown 41.4% (12)" in out
+    assert f"{CART}: 29 lines: ai 34.5% (10), human 20.7% (6), mixed 3.4% (1), unknown 41.4% (12)" in out
     assert f"{TESTS}: 7 lines: ai 100.0% (7)" in out
     assert "Try next:" in out
     assert "trace runs" in out
@@ -144,7 +145,7 @@ def test_installed_trace_demo_then_blame(tmp_path: Path) -> None:
     blame = _run_script(trace, "blame", CART, "--format", "json", "-C", tmp_path / "d")
     assert blame.returncode == 0, blame.stderr
     summary = json.loads(blame.stdout)["summary"]
-    assert summary == {"ai": 10, "human": 7, "mixed": 0, "unknown": 12}
+    assert summary == {"ai": 10, "human": 6, "mixed": 1, "unknown": 12}
     forced = _run_script(trace, "--color", "blame", CART, "-C", tmp_path / "d")
     assert ANSI in forced.stdout
     plain = _run_script(trace, "blame", CART, "-C", tmp_path / "d", FORCE_COLOR="1", NO_COLOR="1")

@@ -47,6 +47,15 @@ def agent_writes(repo: GitRepo, path: str, text: str) -> None:
         repo.write(path, text)
 
 
+def states(directory: Path, *, default: str = "absent", **special: str) -> str:
+    """``trace hooks`` output: each hook's state (``post_commit="foreign"``...)."""
+    out = []
+    for name in ("post-commit", "post-merge", "post-rewrite"):
+        state = special.get(name.replace("-", "_"), default)
+        out.append(f"{name}: {state}  {directory / name}\n")
+    return "".join(out)
+
+
 def linked_by(repo: GitRepo, commit: str) -> list[str]:
     store = TraceStore.open(repo.root)
     return [str(s.record.ours.get("linked_by")) for s in store.for_revision(commit)]
@@ -54,7 +63,7 @@ def linked_by(repo: GitRepo, commit: str) -> list[str]:
 
 def test_status_of_a_fresh_repository(repo: GitRepo) -> None:
     out = trace(repo, "hooks", "status").stdout
-    assert out == f"post-commit: absent  {hooks_dir(repo) / 'post-commit'}\n"
+    assert out == states(hooks_dir(repo))
 
 
 def test_install_chains_an_existing_hook_and_uninstall_restores_it(
@@ -65,10 +74,11 @@ def test_install_chains_an_existing_hook_and_uninstall_restores_it(
     hook = hooks_dir(repo) / "post-commit"
     log = tmp_path / "theirs.log"
     original = foreign_hook(hook, log)
-    assert trace(repo, "hooks", "status").stdout == f"post-commit: foreign  {hook}\n"
+    assert trace(repo, "hooks", "status").stdout == states(hook.parent, post_commit="foreign")
 
     out = trace(repo, "hooks", "install").stdout
-    assert out == f"post-commit: installed (calls the hook that was there before)  {hook}\n"
+    chained = "installed (calls the hook that was there before)"
+    assert out == states(hook.parent, default="installed", post_commit=chained)
     assert (hook.parent / SAVED).read_bytes() == original
     assert f"{shlex.quote(sys.executable)} -m agent_trace.cli hook post-commit" in hook.read_text()
     assert trace(repo, "hooks", "status").stdout == out
@@ -82,7 +92,7 @@ def test_install_chains_an_existing_hook_and_uninstall_restores_it(
     assert linked_by(repo, head2) == ["hook"]
 
     out = trace(repo, "hooks", "uninstall").stdout
-    assert out == f"post-commit: foreign  {hook}\n"
+    assert out == states(hook.parent, post_commit="foreign")
     assert hook.read_bytes() == original
     assert os.access(hook, os.X_OK)
     assert not (hook.parent / SAVED).exists()
@@ -98,12 +108,14 @@ def test_install_is_idempotent_and_uninstall_without_a_previous_hook(repo: GitRe
     hook = hooks_dir(repo) / "post-commit"
     first = trace(repo, "hooks", "install").stdout
     script = hook.read_bytes()
-    assert trace(repo, "hooks", "install").stdout == first == f"post-commit: installed  {hook}\n"
+    installed = states(hook.parent, default="installed")
+    assert trace(repo, "hooks", "install").stdout == first == installed
     assert hook.read_bytes() == script
     assert not (hook.parent / SAVED).exists()
-    assert trace(repo, "hooks", "uninstall").stdout == f"post-commit: absent  {hook}\n"
+    assert trace(repo, "hooks", "uninstall").stdout == states(hook.parent)
     assert not hook.exists()
-    assert trace(repo, "hooks", "uninstall").stdout == f"post-commit: absent  {hook}\n"
+    assert not (hook.parent / "post-rewrite").exists()
+    assert trace(repo, "hooks", "uninstall").stdout == states(hook.parent)
 
 
 def test_install_refuses_to_overwrite_a_saved_hook(repo: GitRepo, tmp_path: Path) -> None:
@@ -124,9 +136,8 @@ def test_core_hooks_path_is_honoured(repo: GitRepo, tmp_path: Path) -> None:
     original = foreign_hook(custom / "post-commit", log)
 
     out = trace(repo, "hooks", "install").stdout
-    assert out == (
-        f"post-commit: installed (calls the hook that was there before)  {custom / 'post-commit'}\n"
-    )
+    chained = "installed (calls the hook that was there before)"
+    assert out == states(custom, default="installed", post_commit=chained)
     assert not (repo.root / ".git" / "hooks" / "post-commit").exists()
     assert (custom / SAVED).read_bytes() == original
 

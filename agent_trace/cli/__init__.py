@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from ._app import EnvironmentProblem, UserError, cli
 from ._blame import blame, hook, hooks, link, runs
 from ._demo import demo
+from ._doctor import doctor, status
 from ._events import events, schema
 from ._records import log, notes, schema_record, show, validate
 
@@ -29,6 +30,8 @@ cli.add_command(validate)
 cli.add_command(show)
 cli.add_command(log)
 cli.add_command(notes)
+cli.add_command(doctor)
+cli.add_command(status)
 schema.add_command(schema_record)
 
 

@@ -17,6 +17,7 @@ from ._records import REPO_OPTION, _open_store
 if TYPE_CHECKING:
     from agent_trace._blame import BlameLine, BlameResult
     from agent_trace._hooks import HookState
+    from agent_trace._store import TraceStore
 
 __all__ = ["blame", "hook", "hooks", "link", "runs"]
 
@@ -92,9 +93,14 @@ def _porcelain(result: BlameResult) -> None:
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--rev", help="Blame the file as of this commit (default: the work tree).")
 @click.option("-L", "lines", metavar="START,END", help="Only these lines (1-based, inclusive).")
+@click.option(
+    "--explain",
+    metavar="LINE|FILE:LINE",
+    help="Say why one line got its label: commit, record, run/turn/item, evidence.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -104,17 +110,26 @@ def _porcelain(result: BlameResult) -> None:
     help="text for people (summary on stderr), json, or porcelain for scripts.",
 )
 @REPO_OPTION
-def blame(path: Path, rev: str | None, lines: str | None, fmt: BlameFormat, repo: Path) -> None:
+def blame(
+    path: Path | None,
+    rev: str | None,
+    lines: str | None,
+    explain: str | None,
+    fmt: BlameFormat,
+    repo: Path,
+) -> None:
     """Who wrote each line of PATH: which model, which conversation, or a human.
 
     Follows the Agent Trace lookup: git blame gives each line's commit and its line
-    number in that commit; that commit's records say who wrote it. Lines from commits
-    without records are `unknown`. Uncommitted lines (no --rev) are attributed from the
-    recorder's pending state.
+    number in that commit; that commit's records say who wrote it. Lines whose commit
+    has no record are looked for by content in other records (evidence `content`, e.g.
+    after a squash-merge made by a hosting service); otherwise they are `unknown`.
+    Uncommitted lines (no --rev) are attributed from the recorder's pending state.
     """
     from agent_trace._blame import blame_file, repo_relative
 
-    line_range = _line_range(lines)
+    path, explain_line = _explain_target(path, explain)
+    line_range = (explain_line, explain_line) if explain_line else _line_range(lines)
     with repo_errors():
         store = _open_store(repo)
         try:
@@ -126,18 +141,102 @@ def blame(path: Path, rev: str | None, lines: str | None, fmt: BlameFormat, repo
             result = blame_file(store, relative, revision=sha, line_range=line_range)
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
+        if explain_line is not None:
+            if not result.lines:
+                raise UserError(f"{relative} has no line {explain_line}")
+            _explain(store, relative, result.lines[0], fmt)
+            return
     for issue in store.issues:
         click.echo(str(issue), err=True)
     if fmt is BlameFormat.JSON:
-        import orjson  # 40x faster than json.dumps(indent=2) on a 5,000-line blame
-
-        sys.stdout.buffer.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2))
-        sys.stdout.buffer.write(b"\n")
-        sys.stdout.buffer.flush()
+        _json(result.to_dict())
     elif fmt is BlameFormat.PORCELAIN:
         _porcelain(result)
     else:
         _text(result)
+
+
+def _json(data: object) -> None:
+    import orjson  # 40x faster than json.dumps(indent=2) on a 5,000-line blame
+
+    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    sys.stdout.buffer.write(b"\n")
+    sys.stdout.buffer.flush()
+
+
+def _explain_target(path: Path | None, explain: str | None) -> tuple[Path, int | None]:
+    """PATH and the line of ``--explain LINE`` or ``--explain FILE:LINE``."""
+    if explain is None:
+        if path is None:
+            raise click.UsageError("missing PATH (or --explain FILE:LINE)")
+        return path, None
+    name, sep, number = explain.rpartition(":")
+    if not sep:
+        number = explain
+    if not number.isdigit() or int(number) < 1:
+        raise click.BadParameter(f"{explain!r} is not LINE or FILE:LINE", param_hint="--explain")
+    if sep:
+        if path is not None and Path(name) != path:
+            raise click.UsageError(f"--explain {explain} names another file than {path}")
+        return Path(name), int(number)
+    if path is None:
+        raise click.UsageError("--explain LINE needs PATH (or use --explain FILE:LINE)")
+    return path, int(number)
+
+
+def _explain(store: TraceStore, path: str, line: BlameLine, fmt: BlameFormat) -> None:
+    from agent_trace._blame import explain
+
+    data = explain(line)
+    if line.commit is not None:
+        proc = store.repository.git.run(
+            "log", "-1", "--format=%s", line.commit, "--", ok_codes=(0, 128)
+        )
+        data["commit_subject"] = proc.stdout.decode("utf-8", "replace").strip()
+    if fmt is BlameFormat.JSON:
+        _json(data)
+        return
+    who = _who(line) if line.type == "ai" else line.type
+    if line.type == "mixed" and line.model_id:
+        who = f"mixed ({line.model_id})"
+    confidence = f", confidence {line.confidence:g}" if line.confidence is not None else ""
+    out = [f"{path}:{line.line}: " + click.style(who, fg=_COLOURS.get(line.type)) + confidence]
+    out.append(f"  text      {data['text']}")
+    if line.commit is None:
+        out.append("  commit    (not committed)")
+    else:
+        out.append(
+            f"  commit    {line.commit[:12]} {data.get('commit_subject', '')!r}"
+            f" (line {line.orig_line} of {line.orig_path} there)"
+        )
+    record = data.get("record")
+    if record:
+        how = [f"linked by {record['linked_by']}"] if "linked_by" in record else []
+        if "rewritten_from" in record:
+            olds = ", ".join(c[:12] for c in record["rewritten_from"])
+            how.append(f"rewritten from {olds} by {record.get('rewrite', 'a rewrite')}")
+        suffix = f" ({'; '.join(how)})" if how else ""
+        out.append(f"  record    {record['trace_id']} of {record['revision'][:12]}{suffix}")
+        start, end = record["range"]
+        digest = record["content_hash"] or ""
+        out.append(f"  range     lines {start}-{end} of {record['path']} {digest}".rstrip())
+        if line.conversation_url:
+            out.append(f"  chat      {line.conversation_url}")
+        run = [f"run {record['run_id']}"] if "run_id" in record else []
+        if "turn_ids" in record:
+            run.append("turns " + ", ".join(record["turn_ids"]))
+        if "item_ids" in record:
+            run.append("items " + ", ".join(record["item_ids"]))
+        if run:
+            out.append("  from      " + "; ".join(run))
+    found = data.get("found_at")
+    if found:
+        out.append(
+            f"  found at  line {found['line']} of {found['path']} in "
+            f"{(found['revision'] or '?')[:12]} ({found['matched_lines']} lines matched in order)"
+        )
+    out.append(f"  evidence  {line.evidence}: {data['evidence_means']}")
+    click.echo("\n".join(out))
 
 
 @click.command()
@@ -278,6 +377,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
     """Run by the installed git hooks. Never fails the git operation: problems are
     printed on one line and logged in .agent-trace/hooks.log."""
     from agent_trace._link import link_commit
+    from agent_trace._rewrite import parse_rewrite_input, relink_rewritten
     from agent_trace.events import utc_timestamp
 
     store = None
@@ -287,6 +387,13 @@ def hook(name: str, args: tuple[str, ...]) -> None:
             head = store.repository.read_head()
             if head is not None:
                 link_commit(store, head, linked_by="hook")
+        elif name == "post-merge":
+            head = store.repository.read_head()
+            if head is not None and _made_merge_commit(store, head):
+                link_commit(store, head, linked_by="hook")
+        elif name == "post-rewrite":
+            pairs = parse_rewrite_input(sys.stdin.read())
+            relink_rewritten(store, pairs, rewrite=args[0] if args else None)
     except Exception as exc:  # noqa: BLE001 - a hook must never break git
         message = f"agent-trace: {name} hook failed: {type(exc).__name__}: {exc}"
         click.echo(message, err=True)
@@ -297,3 +404,12 @@ def hook(name: str, args: tuple[str, ...]) -> None:
                     f.write(f"{utc_timestamp()} {message}\n")
             except OSError:
                 pass
+
+
+def _made_merge_commit(store: TraceStore, head: str) -> bool:
+    """Whether ``git merge`` just made ``head`` (a merge commit), rather than moving to
+    an existing commit (a fast-forward): only then are its resolutions ours to label."""
+    git = store.repository.git
+    proc = git.run("reflog", "show", "-n", "1", "--format=%H %gs", "HEAD", "--", ok_codes=(0, 128))
+    sha, _, subject = proc.stdout.decode("utf-8", "replace").strip().partition(" ")
+    return sha == head and subject.startswith(("merge", "pull")) and "Merge made by" in subject

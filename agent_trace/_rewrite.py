@@ -1,0 +1,69 @@
+"""After git rewrites history (``commit --amend``, ``rebase``): give each new commit a
+record recomputed from the commits it replaces.
+
+Git's ``post-rewrite`` hook receives ``<old-sha> <new-sha> [<extra>]`` lines. Several
+old commits map to one new commit when commits are squashed or fixed up; a dropped
+commit maps to nothing. For each new commit, its lines are aligned with the old
+commits' versions of its files (``link_commit(..., rewritten_from=...)``), so line
+numbers follow the actual content; the old→new mapping is kept in the record's metadata
+(``rewritten_from``, ``rewrite``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ._link import LinkResult, LinkSources, link_commit
+from ._store import TraceStore
+
+__all__ = ["parse_rewrite_input", "relink_rewritten"]
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def parse_rewrite_input(text: str) -> list[tuple[str, str]]:
+    """``(old, new)`` pairs from git's post-rewrite input, in order.
+
+    Raises ``ValueError`` naming the line when a line is not ``<sha> <sha> [extra]``.
+    """
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) < 2 or not all(_SHA.fullmatch(f) for f in fields[:2]):
+            raise ValueError(f"post-rewrite input line {number}: expected '<old> <new>'")
+        pairs.append((fields[0], fields[1]))
+    return pairs
+
+
+def relink_rewritten(
+    store: TraceStore, pairs: Iterable[tuple[str, str]], *, rewrite: str | None = None
+) -> list[LinkResult]:
+    """Write a recomputed record for every new commit of ``pairs``, in the order git
+    made them (parents first). Old commits git no longer has are ignored."""
+    olds_of: dict[str, list[str]] = {}
+    for old, new in pairs:
+        olds = olds_of.setdefault(new, [])
+        if old not in olds:
+            olds.append(old)
+    everything = {*olds_of, *(old for olds in olds_of.values() for old in olds)}
+    present = store.repository.git.existing_commits(everything)
+    sources = LinkSources(store)
+    results = []
+    for new, olds in olds_of.items():
+        if new not in present:
+            continue
+        results.append(
+            link_commit(
+                store,
+                new,
+                linked_by="post-rewrite",
+                force=True,
+                rewritten_from=[o for o in olds if o in present],
+                rewrite=rewrite,
+                sources=sources,
+            )
+        )
+    return results
