@@ -232,12 +232,6 @@ def blame_file(
     Lines no record covers are looked for by content in every record (unless
     ``by_content=False``): found ones get ``evidence="content"`` and a lower confidence."""
     git = store.repository.git
-    args = ["blame", "--incremental"]
-    if line_range is not None:
-        args += ["-L", f"{line_range[0]},{line_range[1]}"]
-    if revision is not None:
-        args.append(revision)
-    args += ["--", path]
     if revision is None:
         try:
             content = (store.root / path).read_bytes()
@@ -249,6 +243,16 @@ def blame_file(
             raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
         content = proc.stdout
     lines = split_lines(content)
+    if line_range is not None:
+        if line_range[0] > len(lines):
+            raise ValueError(f"{path} has no line {line_range[0]} (it has {len(lines)})")
+        line_range = (line_range[0], min(line_range[1], len(lines)))
+    args = ["blame", "--incremental"]
+    if line_range is not None:
+        args += ["-L", f"{line_range[0]},{line_range[1]}"]
+    if revision is not None:
+        args.append(revision)
+    args += ["--", path]
     try:
         data = git.run(*args).stdout
         hunks = list(_parse_incremental(data))

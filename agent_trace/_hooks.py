@@ -32,6 +32,8 @@ __all__ = [
 
 HOOKS = ("post-commit", "post-merge", "post-rewrite")
 MARK = "# agent-trace hook"
+DEFERRED = "agent-trace-deferred"
+"""In the git dir: commits made during a rebase, for its post-rewrite hook to link."""
 SAVED_SUFFIX = ".agent-trace-saved"
 
 
@@ -69,10 +71,23 @@ fi
 exit 0
 """
         )
+    if hook == "post-commit":
+        # During a rebase, post-rewrite recomputes every commit the rebase makes, at the
+        # end and in one process: here only note the commit (a shell line, no Python).
+        run = f"""gitdir=$(git rev-parse --git-dir 2>/dev/null)
+if [ -n "$gitdir" ] && {{ [ -d "$gitdir/rebase-merge" ] || [ -d "$gitdir/rebase-apply" ]; }}; then
+    git rev-parse HEAD >> "$gitdir/{DEFERRED}" 2>/dev/null || true
+else
+    {python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
+fi
+"""
+    else:
+        run = f"""{python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
+"""
     return (
         head
-        + f"""{python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
-if [ -x "$saved" ]; then
+        + run
+        + """if [ -x "$saved" ]; then
     exec "$saved" "$@"
 fi
 exit 0

@@ -11,13 +11,16 @@ numbers follow the actual content; the old→new mapping is kept in the record's
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
+from ._hooks import DEFERRED
 from ._link import LinkResult, LinkSources, link_commit
 from ._store import TraceStore
 
-__all__ = ["parse_rewrite_input", "relink_rewritten"]
+__all__ = ["link_deferred", "parse_rewrite_input", "relink_rewritten"]
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
@@ -52,6 +55,8 @@ def relink_rewritten(
     present = store.repository.git.existing_commits(everything)
     sources = LinkSources(store)
     results = []
+    if rewrite == "rebase":
+        results += link_deferred(store, skip=olds_of.keys(), sources=sources)
     for new, olds in olds_of.items():
         if new not in present:
             continue
@@ -66,4 +71,32 @@ def relink_rewritten(
                 sources=sources,
             )
         )
+    return results
+
+
+def link_deferred(
+    store: TraceStore, *, skip: Set[str] = frozenset(), sources: LinkSources | None = None
+) -> list[LinkResult]:
+    """Link the commits the post-commit hook set aside during a rebase (its file in the
+    git dir), except ``skip`` (recomputed from their predecessors instead) and commits
+    HEAD does not contain (an aborted rebase's). The file is removed."""
+    path = store.repository.git_dir / DEFERRED
+    claimed = path.with_name(f"{DEFERRED}.{os.getpid()}")
+    try:
+        os.replace(path, claimed)
+    except FileNotFoundError:
+        return []
+    try:
+        text = claimed.read_text(encoding="ascii", errors="replace")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            claimed.unlink()
+    wanted = [c for c in dict.fromkeys(text.split()) if _SHA.fullmatch(c) and c not in skip]
+    git = store.repository.git
+    results = []
+    sources = sources or LinkSources(store)
+    for commit in wanted:
+        ancestor = git.run("merge-base", "--is-ancestor", commit, "HEAD", ok_codes=(0, 1, 128))
+        if ancestor.returncode == 0:
+            results.append(link_commit(store, commit, linked_by="hook", sources=sources))
     return results

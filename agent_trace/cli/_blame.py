@@ -139,7 +139,7 @@ def blame(
         sha = store.resolve(rev) if rev is not None else None
         try:
             result = blame_file(store, relative, revision=sha, line_range=line_range)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ValueError) as exc:
             raise UserError(str(exc)) from None
         if explain_line is not None:
             if not result.lines:
@@ -377,13 +377,14 @@ def hook(name: str, args: tuple[str, ...]) -> None:
     """Run by the installed git hooks. Never fails the git operation: problems are
     printed on one line and logged in .agent-trace/hooks.log."""
     from agent_trace._link import link_commit
-    from agent_trace._rewrite import parse_rewrite_input, relink_rewritten
+    from agent_trace._rewrite import link_deferred, parse_rewrite_input, relink_rewritten
     from agent_trace.events import utc_timestamp
 
     store = None
     try:
         store = _open_store(Path("."))
         if name == "post-commit":
+            link_deferred(store)  # left over from an interrupted rebase
             head = store.repository.read_head()
             if head is not None:
                 link_commit(store, head, linked_by="hook")

@@ -41,7 +41,8 @@ def _run(rev: str, paths: tuple[str, ...], fmt: str, repo: Path) -> None:
             click.echo("no commits yet: nothing to attribute")
         else:
             total = report.lines
-            click.echo(f"{rev} {report.revision[:12]}: {report.files} files, {total} lines")
+            files = f"{report.files} file{'' if report.files == 1 else 's'}"
+            click.echo(f"{rev} {report.revision[:12]}: {files}, {total} lines")
             kinds = ", ".join(f"{k} {n}" for k, n in report.types.items() if n and k != "unknown")
             rows = [
                 ("attributed by trace records", report.by_record),
