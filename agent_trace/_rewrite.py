@@ -48,6 +48,8 @@ def relink_rewritten(
     made them (parents first). Old commits git no longer has are ignored."""
     olds_of: dict[str, list[str]] = {}
     for old, new in pairs:
+        if old == new:  # re-picked as the very same commit: nothing changed
+            continue
         olds = olds_of.setdefault(new, [])
         if old not in olds:
             olds.append(old)

