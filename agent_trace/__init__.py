@@ -11,7 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._blame import BlameLine, BlameResult, blame_file
+    from ._blame import BlameLine, BlameResult, blame_file, explain_line
+    from ._doctor import Coverage, Problem, coverage, problems
     from ._git import BadRevision, GitError, GitNotFound, NotAGitRepository
     from ._hashing import (
         content_hash,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         record_to_dict,
         record_to_json,
     )
+    from ._rewrite import relink_rewritten
     from ._runs import Run, RunManifest
     from ._store import FileBackend, TraceStore
     from ._stored import StoredRecord, StoreIssue, TraceBackend
@@ -60,11 +62,17 @@ if TYPE_CHECKING:
 __all__ = [
     "BlameLine",
     "BlameResult",
+    "Coverage",
     "LinkResult",
+    "Problem",
     "Recorder",
     "blame_file",
+    "coverage",
     "current_recorder",
+    "explain_line",
     "link_commit",
+    "problems",
+    "relink_rewritten",
     "AGENT_TRACE_MIME_TYPE",
     "AGENT_TRACE_VERSION",
     "METADATA_NAMESPACE",
@@ -113,8 +121,10 @@ __all__ = [
 ]
 
 _HOME = {
-    "_blame": ("BlameLine", "BlameResult", "blame_file"),
+    "_blame": ("BlameLine", "BlameResult", "blame_file", "explain_line"),
+    "_doctor": ("Coverage", "Problem", "coverage", "problems"),
     "_link": ("LinkResult", "link_commit"),
+    "_rewrite": ("relink_rewritten",),
     "_recorder": ("Recorder", "current_recorder"),
     "_git": ("BadRevision", "GitError", "GitNotFound", "NotAGitRepository"),
     "_hashing": (

@@ -30,7 +30,7 @@ from ._pending import PendingState, carry_labels
 from ._records import ContributorType
 from ._store import TraceStore
 
-__all__ = ["EVIDENCE", "BlameLine", "BlameResult", "blame_file", "explain", "repo_relative"]
+__all__ = ["EVIDENCE", "BlameLine", "BlameResult", "blame_file", "explain_line", "repo_relative"]
 
 UNCOMMITTED = "0" * 40
 
@@ -86,7 +86,7 @@ EVIDENCE = {
 """What each ``evidence`` value means (``trace blame --explain``)."""
 
 
-def explain(line: BlameLine) -> dict[str, Any]:
+def explain_line(line: BlameLine) -> dict[str, Any]:
     """Why ``line`` got its label: its commit, the record and range that say so, the
     run / turns / items it came from, and the evidence (for ``--explain``)."""
     out: dict[str, Any] = line.to_dict()

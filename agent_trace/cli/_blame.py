@@ -185,9 +185,9 @@ def _explain_target(path: Path | None, explain: str | None) -> tuple[Path, int |
 
 
 def _explain(store: TraceStore, path: str, line: BlameLine, fmt: BlameFormat) -> None:
-    from agent_trace._blame import explain
+    from agent_trace._blame import explain_line
 
-    data = explain(line)
+    data = explain_line(line)
     if line.commit is not None:
         proc = store.repository.git.run(
             "log", "-1", "--format=%s", line.commit, "--", ok_codes=(0, 128)
