@@ -21,6 +21,7 @@ __all__ = [
     "GitCommandError",
     "GitError",
     "GitNotFound",
+    "IDENTITY_ENV",
     "NotAGitRepository",
     "Repository",
     "find_repository",
@@ -70,7 +71,7 @@ class GitCommandError(GitError):
         self.stderr = stderr
 
 
-_IDENTITY_ENV = {
+IDENTITY_ENV = {  # who commits notes when the repository has no identity configured
     "GIT_AUTHOR_NAME": "agent-trace",
     "GIT_AUTHOR_EMAIL": "agent-trace@localhost",
     "GIT_COMMITTER_NAME": "agent-trace",
@@ -130,7 +131,7 @@ class Git:
             lowered = exc.stderr.lower()
             if "identity" not in lowered and "tell me who you are" not in lowered:
                 raise
-            self.run(*args, input=input, env=_IDENTITY_ENV)
+            self.run(*args, input=input, env=IDENTITY_ENV)
 
     # ------------------------------------------------------------------ revisions
 

@@ -134,10 +134,24 @@ class LinkSources:
     shared by the commits of one batch (a rebase links many): every record, for
     content anchoring, and the changes of the commits being rewritten."""
 
-    def __init__(self, store: TraceStore) -> None:
+    def __init__(self, store: TraceStore, rewritten: Iterable[str] = ()) -> None:
         self.store = store
         self._index: ContentIndex | None = None
         self._old: dict[str, tuple[list[FileDiff], dict[str, bytes]]] = {}
+        self._rewritten = set(rewritten)
+        self._lookup: RecordLookup | None = None
+        self._looked_up: set[str] = set()
+
+    def lookup(self, commits: Iterable[str]) -> RecordLookup:
+        """The records of ``commits`` — and of every commit the batch rewrites, read
+        together (three git processes and one index query per path for a whole rebase)."""
+        wanted = set(commits)
+        if self._lookup is None or not wanted <= self._looked_up:
+            every = wanted | self._rewritten
+            paths = {d.new_path for c in every for d in self.old_commit(c)[0] if d.new_path}
+            self._lookup = RecordLookup(self.store, every, paths)
+            self._looked_up = every
+        return self._lookup
 
     def content(self) -> ContentIndex:
         if self._index is None:
@@ -163,7 +177,6 @@ class _Linker:
         self.sources = sources
         self.commit = commit
         self.rewritten_from = [c for c in rewritten_from if c != commit]
-        self._lookup: RecordLookup | None = None
 
     def _old_commit(self, old: str) -> tuple[list[FileDiff], dict[str, bytes]]:
         return self.sources.old_commit(old)
@@ -174,10 +187,7 @@ class _Linker:
         out: dict[int, Label] = {}
         if not self.rewritten_from or not wanted:
             return out
-        if self._lookup is None:
-            paths = {p for c in self.rewritten_from for x in self._old_commit(c)[0]
-                     for p in (x.new_path,) if p}  # fmt: skip
-            self._lookup = RecordLookup(self.store, self.rewritten_from, paths)
+        lookup = self.sources.lookup(self.rewritten_from)
         keys = line_keys(lines)
         names = {d.new_path, d.old_path} - {None}
         for old in reversed(self.rewritten_from):
@@ -186,8 +196,8 @@ class _Linker:
             if od is None or od.new_path is None or od.new_blob is None:
                 continue
             old_added = od.added_lines()
-            table = self._lookup.lines(old, od.new_path)
-            has_records = self._lookup.has_records(old)
+            table = lookup.lines(old, od.new_path)
+            has_records = lookup.has_records(old)
             mapping = align(line_keys(split_lines(blobs[od.new_blob])), keys)
             for line in sorted(wanted - out.keys()):
                 index = mapping[line - 1]

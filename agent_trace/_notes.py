@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from ._files import locked
-from ._git import Repository
+from ._git import IDENTITY_ENV, Repository
 from ._records import TraceRecord, VcsType, record_to_json
 from ._stored import StoredRecord, StoreIssue, decode_record
 
@@ -91,6 +91,9 @@ class NotesBackend:
             )
         self.ensure_rewrite_config()
         with locked(self._lock_path):
+            if len(by_commit) > 1:
+                self._append_many(by_commit)
+                return
             for commit, new in by_commit.items():
                 existing = self._note_text(commit)
                 known = {r.id for r in self._decode(existing, commit, None)}
@@ -112,6 +115,43 @@ class NotesBackend:
                     commit,
                     input=body + b"".join(lines),
                 )
+
+    def _append_many(self, by_commit: dict[str, list[TraceRecord]]) -> None:
+        """Several commits' notes in one notes commit, written by one ``git fast-import``
+        (``git notes add`` is two processes per commit). Caller holds the lock."""
+        annotated = self.annotated_commits()
+        blobs = self.git.read_blobs(sorted({annotated[c] for c in by_commit if c in annotated}))
+        stream: list[bytes] = []
+        for commit, new in by_commit.items():
+            existing = blobs.get(annotated.get(commit, ""), b"")
+            known = {r.id for r in self._decode(existing, commit, None)}
+            lines = []
+            for r in new:
+                if r.id not in known:
+                    known.add(r.id)
+                    lines.append(record_to_json(r, newline=True))
+            if not lines:
+                continue
+            body = (existing.rstrip(b"\n") + b"\n" if existing.strip() else b"") + b"".join(lines)
+            stream.append(b"N inline %s\ndata %d\n%s\n" % (commit.encode(), len(body), body))
+        if not stream:
+            return
+        ident = self.git.run("var", "GIT_COMMITTER_IDENT", ok_codes=(0, 128))
+        env = None
+        if ident.returncode != 0:
+            env = IDENTITY_ENV
+            ident = self.git.run("var", "GIT_COMMITTER_IDENT", env=env)
+        tip = self.git.run("rev-parse", "--verify", "-q", self.ref, ok_codes=(0, 1))
+        message = b"Notes added by agent-trace"
+        head = b"commit %s\ncommitter %s\ndata %d\n%s\n" % (
+            self.ref.encode(),
+            ident.stdout.strip(),
+            len(message),
+            message,
+        )
+        if tip.returncode == 0:
+            head += b"from %s\n" % tip.stdout.strip()
+        self.git.run("fast-import", "--quiet", input=head + b"".join(stream) + b"done\n", env=env)
 
     # ------------------------------------------------------------------ read
 

@@ -55,25 +55,27 @@ def relink_rewritten(
             olds.append(old)
     everything = {*olds_of, *(old for olds in olds_of.values() for old in olds)}
     present = store.repository.git.existing_commits(everything)
-    sources = LinkSources(store)
+    sources = LinkSources(store, rewritten=(o for olds in olds_of.values() for o in olds))
     results = []
     if rewrite == "rebase":
         results += link_deferred(store, skip=olds_of.keys(), sources=sources)
-    for new, olds in olds_of.items():
-        if new not in present:
-            continue
-        results.append(
-            link_commit(
-                store,
-                new,
-                linked_by="post-rewrite",
-                force=True,
-                rewritten_from=[o for o in olds if o in present],
-                rewrite=rewrite,
-                sources=sources,
-            )
+    recomputed = [
+        link_commit(
+            store,
+            new,
+            linked_by="post-rewrite",
+            force=True,
+            write=False,
+            rewritten_from=[o for o in olds if o in present],
+            rewrite=rewrite,
+            sources=sources,
         )
-    return results
+        for new, olds in olds_of.items()
+        if new in present
+    ]
+    # One write for all: one append to traces.jsonl, one notes commit.
+    store.append([r.record for r in recomputed if r.record is not None])
+    return results + recomputed
 
 
 def link_deferred(

@@ -17,7 +17,8 @@ Each repeat (on a fresh copy of that repository):
 3. ``rebase + hooks``: the same rebase with our hooks installed (post-commit runs for
    every picked commit, then post-rewrite once), against the floor of step 1.
 
-Afterwards the AI lines of the rebased branch are counted with ``blame_file`` and
+The copies have no pending state (``.agent-trace/pending`` removed), so every label must
+be carried from the old commits' records: the worst case. Afterwards the AI lines of the rebased branch are counted with ``blame_file`` and
 compared with the count before the rebase (every AI line must keep its attribution).
 Nothing here asserts on a time.
 
@@ -127,6 +128,8 @@ def one_repeat(template: Path, scratch: Path) -> dict[str, float]:
     root = scratch / "plain"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(template, root, symlinks=True)
+    # No pending state: every label must come from the old commits' records.
+    shutil.rmtree(root / ".agent-trace" / "pending", ignore_errors=True)
     before = branch_commits(root, "main..feature")
     out["rebase_s"], _ = run_child(
         ["git", "-c", "core.hooksPath=/dev/null", "rebase", "-q", "main"], root
@@ -144,6 +147,7 @@ def one_repeat(template: Path, scratch: Path) -> dict[str, float]:
     hooked = scratch / "hooked"
     shutil.rmtree(hooked, ignore_errors=True)
     shutil.copytree(template, hooked, symlinks=True)
+    shutil.rmtree(hooked / ".agent-trace" / "pending", ignore_errors=True)
     install_hooks(TraceStore.open(hooked).repository)
     out["hooked_rebase_s"], _ = run_child(["git", "rebase", "-q", "main"], hooked)
     out["ai_after_hooked"] = ai_lines(hooked)

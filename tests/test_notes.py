@@ -163,6 +163,31 @@ def test_records_for_several_commits_in_one_call(repo: GitRepo) -> None:
     assert notes[c3] == compact(r3)
 
 
+def test_many_commits_in_one_notes_commit_keep_existing_notes(repo: GitRepo) -> None:
+    """Several commits are written by one ``git fast-import`` (one notes commit); notes
+    already there are kept, records already in them are not repeated, and git's own
+    ``notes`` commands read the result (with fan-out beyond 256 notes)."""
+    shas = commits(repo, 3)
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    many = [repo.git("commit-tree", tree, "-p", "HEAD", "-m", f"synthetic {i}") for i in range(300)]
+    first = make_record(shas[0])
+    backend(repo).append([first])
+    before = repo.git("rev-list", "--count", NOTES_REF)
+    again = [first, make_record(shas[0], "b.py"), make_record(shas[2], "c.py")]
+    extra = [make_record(sha, "x.py") for sha in many]
+    backend(repo).append([*again, *extra])
+    assert int(repo.git("rev-list", "--count", NOTES_REF)) == int(before) + 1
+    assert ids_in_note(repo, shas[0]) == [first.id, again[1].id]
+    assert ids_in_note(repo, shas[2]) == [again[2].id]
+    assert repo.git("notes", f"--ref={NOTES_REF}", "show", many[123]) == compact(extra[123])
+    assert len(repo.notes()) == 2 + 300
+    assert repo.git("log", "-1", "--format=%an <%ae>|%s", NOTES_REF) == (
+        "Test Human <human@example.com>|Notes added by agent-trace"
+    )
+    backend(repo).append([*again, *extra])  # nothing new: no notes commit at all
+    assert int(repo.git("rev-list", "--count", NOTES_REF)) == int(before) + 1
+
+
 def test_upper_case_revision_is_attached_to_the_commit(repo: GitRepo) -> None:
     (c,) = commits(repo, 1)
     record = make_record(c.upper())
@@ -372,6 +397,18 @@ def test_append_without_identity_uses_a_one_off_identity(
     second = make_record(c, "b.py")
     backend(repo).append([second])
     assert ids_in_note(repo, c) == [record.id, second.id]
+
+    # and so does a batch for several commits (one fast-import)
+    c2 = repo.git(
+        "-c", "user.name=A", "-c", "user.email=a@b", "commit-tree", "HEAD^{tree}", "-m", "2"
+    )
+    third, fourth = make_record(c, "c.py"), make_record(c2)
+    backend(repo).append([third, fourth])
+    assert ids_in_note(repo, c) == [record.id, second.id, third.id]
+    assert ids_in_note(repo, c2) == [fourth.id]
+    assert repo.git("log", "-1", "--format=%cn <%ce>", NOTES_REF) == (
+        "agent-trace <agent-trace@localhost>"
+    )
 
 
 def test_configured_identity_is_used_for_the_notes_commit(repo: GitRepo) -> None:
