@@ -271,9 +271,17 @@ def link(revisions: tuple[str, ...], force: bool, repo: Path) -> None:
                 click.echo(f"{commit[:12]} already linked")
                 continue
             skipped = "".join(f"; {p} skipped ({why})" for p, why in result.skipped)
+            more = "".join(
+                f", {count} {kind} line(s)"
+                for kind, count in (
+                    ("mixed", result.mixed_lines),
+                    ("unknown", result.unknown_lines),
+                )
+                if count
+            )
             click.echo(
                 f"{commit[:12]} linked: {result.ai_lines} AI line(s), "
-                f"{result.human_lines} human line(s){skipped}"
+                f"{result.human_lines} human line(s){more}{skipped}"
             )
 
 
