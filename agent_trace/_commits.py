@@ -10,7 +10,14 @@ import attrs
 
 from ._git import Git
 
-__all__ = ["FileDiff", "commit_parents", "diff_commit", "line_runs", "merge_added"]
+__all__ = [
+    "FileDiff",
+    "commit_parents",
+    "diff_commit",
+    "line_runs",
+    "merge_added",
+    "parents_of",
+]
 
 _HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SUBMODULE = "160000"
@@ -40,6 +47,18 @@ def commit_parents(git: Git, commit: str) -> list[str]:
     """The parents of ``commit`` (a full SHA), first parent first."""
     out = git.output("rev-list", "--parents", "-n", "1", commit, "--")
     return out.split()[1:]
+
+
+def parents_of(git: Git, commits: Sequence[str]) -> dict[str, list[str]]:
+    """The parents of many commits (full SHAs) in one process."""
+    if not commits:
+        return {}
+    out = git.output("rev-list", "--no-walk=unsorted", "--parents", *commits, "--")
+    result: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        sha, *parents = line.split()
+        result[sha] = parents
+    return result
 
 
 def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:

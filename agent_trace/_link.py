@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from ._anchors import ANCHOR_CONFIDENCE, ContentIndex, anchor_keys, range_anchors
-from ._commits import FileDiff, commit_parents, diff_commit, line_runs, merge_added
+from ._commits import FileDiff, commit_parents, diff_commit, line_runs, merge_added, parents_of
 from ._hashing import content_hash
 from ._lines import align, is_mixed_edit, kept_share, line_keys, split_lines
 from ._lookup import LINK_KIND, Hit, RecordLookup, is_link_record
@@ -87,9 +87,9 @@ def _tool() -> Tool:
         return Tool(name="agent-trace")
 
 
-def _changes(store: TraceStore, commit: str) -> tuple[list[str], list[FileDiff]]:
-    git = store.repository.git
-    parents = commit_parents(git, commit)
+def _changes(sources: LinkSources, commit: str) -> tuple[list[str], list[FileDiff]]:
+    git = sources.store.repository.git
+    parents = sources.parents(commit)
     if len(parents) <= 1:
         return parents, diff_commit(git, commit, parents[0] if parents else None)
     return parents, merge_added([diff_commit(git, commit, p) for p in parents])
@@ -141,6 +141,18 @@ class LinkSources:
         self._rewritten = set(rewritten)
         self._lookup: RecordLookup | None = None
         self._looked_up: set[str] = set()
+        self._parents: dict[str, list[str]] = {}
+
+    def prefetch_parents(self, commits: Iterable[str]) -> None:
+        """Read the parents of many commits in one git process."""
+        wanted = [c for c in dict.fromkeys(commits) if c not in self._parents]
+        self._parents.update(parents_of(self.store.repository.git, wanted))
+
+    def parents(self, commit: str) -> list[str]:
+        found = self._parents.get(commit)
+        if found is None:
+            found = self._parents[commit] = commit_parents(self.store.repository.git, commit)
+        return found
 
     def lookup(self, commits: Iterable[str]) -> RecordLookup:
         """The records of ``commits`` — and of every commit the batch rewrites, read
@@ -162,7 +174,7 @@ class LinkSources:
         cached = self._old.get(old)
         if cached is None:
             git = self.store.repository.git
-            parents = commit_parents(git, old)
+            parents = self.parents(old)
             diffs = diff_commit(git, old, parents[0] if parents else None)
             blobs = git.read_blobs([d.new_blob for d in diffs if d.new_blob and d.added])
             cached = self._old[old] = (diffs, blobs)
@@ -285,9 +297,10 @@ def link_commit(
     """
     if not force and any(is_link_record(s.record) for s in store.for_revision(commit)):
         return LinkResult(commit=commit, record=None, already_linked=True)
-    parents, diffs = _changes(store, commit)
+    sources = sources or LinkSources(store)
+    parents, diffs = _changes(sources, commit)
     pending = PendingState(store.directory / "pending")
-    linker = _Linker(sources or LinkSources(store), commit, rewritten_from)
+    linker = _Linker(sources, commit, rewritten_from)
     wanted = [
         d
         for d in diffs

@@ -56,6 +56,7 @@ def relink_rewritten(
     everything = {*olds_of, *(old for olds in olds_of.values() for old in olds)}
     present = store.repository.git.existing_commits(everything)
     sources = LinkSources(store, rewritten=(o for olds in olds_of.values() for o in olds))
+    sources.prefetch_parents(c for c in everything if c in present)
     results = []
     if rewrite == "rebase":
         results += link_deferred(store, skip=olds_of.keys(), sources=sources)
