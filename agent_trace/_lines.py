@@ -11,11 +11,23 @@ import mmh3
 
 from ._hashing import split_lines
 
-__all__ = ["MIXED_KEPT", "align", "is_mixed_edit", "kept_share", "line_keys", "split_lines"]
+__all__ = [
+    "MIXED_KEPT",
+    "MIXED_SIMILAR",
+    "align",
+    "is_mixed_edit",
+    "kept_share",
+    "line_keys",
+    "pair_edits",
+    "split_lines",
+    "unmatched_gaps",
+]
 
 MIXED_KEPT = 0.5
-"""An edited line is ``mixed`` when it keeps more than this share of the original's text
-(and the original has four or more letters or digits: a short line replaced is rewritten)."""
+"""An edited line is ``mixed`` when it keeps more than this share of the original's text,
+the two lines are similar overall (``MIXED_SIMILAR``), and the original has four or more
+letters or digits (a short line replaced is rewritten)."""
+MIXED_SIMILAR = 0.6
 
 _ALNUM = re.compile(rb"[A-Za-z0-9\x80-\xff]")
 
@@ -45,15 +57,64 @@ def align(old: Sequence[int], new: Sequence[int]) -> list[int | None]:
     return out
 
 
+def _matched(old: bytes, new: bytes) -> int:
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks())
+
+
 def kept_share(old: bytes, new: bytes) -> float:
     """The share of ``old``'s characters still in ``new``, in order (0.0 to 1.0)."""
-    if not old:
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / len(old)
+    return _matched(old, new) / len(old) if old else 0.0
 
 
 def is_mixed_edit(old: bytes, new: bytes) -> bool:
-    """Whether ``new`` is an edit of ``old`` that keeps most of it (``MIXED_KEPT``)."""
+    """Whether ``new`` is an edit of ``old`` that keeps most of it: more than half of
+    ``old``'s text, and similar overall (``2 * matched / (len(old) + len(new))``)."""
     old, new = old.strip(), new.strip()
-    return len(_ALNUM.findall(old, 0, 400)) >= 4 and kept_share(old, new) > MIXED_KEPT
+    if len(_ALNUM.findall(old, 0, 400)) < 4:
+        return False
+    matched = _matched(old, new)
+    return matched / len(old) > MIXED_KEPT and 2 * matched / (len(old) + len(new)) >= MIXED_SIMILAR
+
+
+def pair_edits(old: Sequence[bytes], new: Sequence[bytes]) -> dict[int, int]:
+    """One-to-one pairs ``{new index: old index}`` of lines where the new line is a
+    mixed edit of the old one (``is_mixed_edit``), most similar pairs first."""
+    if len(old) * len(new) > 2500:
+        return {}
+    scored = []
+    for j, n in enumerate(new):
+        for i, o in enumerate(old):
+            if is_mixed_edit(o, n):
+                scored.append((kept_share(o.strip(), n.strip()), -abs(i - j), j, i))
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for _, _, j, i in sorted(scored, reverse=True):
+        if j not in pairs and i not in used:
+            pairs[j] = i
+            used.add(i)
+    return pairs
+
+
+def unmatched_gaps(
+    mapping: Sequence[int | None], old_length: int
+) -> list[tuple[list[int], list[int]]]:
+    """The runs of new lines an alignment (``align``) left unmatched, each with the old
+    lines between the same matched neighbours (0-based indexes): what replaced what."""
+    out: list[tuple[list[int], list[int]]] = []
+    old_start = 0
+    j = 0
+    while j < len(mapping):
+        m = mapping[j]
+        if m is not None:
+            old_start = m + 1
+            j += 1
+            continue
+        end = j
+        while end < len(mapping) and mapping[end] is None:
+            end += 1
+        following = mapping[end] if end < len(mapping) else None
+        old_end = following if following is not None else old_length
+        out.append((list(range(j, end)), list(range(old_start, old_end))))
+        j = end
+    return out

@@ -29,7 +29,7 @@ import attrs
 from ._anchors import ANCHOR_CONFIDENCE, ContentIndex, anchor_keys, range_anchors
 from ._commits import FileDiff, commit_parents, diff_commit, line_runs, merge_added, parents_of
 from ._hashing import content_hash
-from ._lines import align, is_mixed_edit, kept_share, line_keys, split_lines
+from ._lines import align, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._lookup import LINK_KIND, Hit, RecordLookup, is_link_record
 from ._pending import Label, PendingState, carry_labels
 from ._records import (
@@ -87,12 +87,19 @@ def _tool() -> Tool:
         return Tool(name="agent-trace")
 
 
-def _changes(sources: LinkSources, commit: str) -> tuple[list[str], list[FileDiff]]:
+_Changes = tuple[list[str], list[FileDiff], list[dict[str | None, FileDiff]]]
+
+
+def _changes(sources: LinkSources, commit: str) -> _Changes:
+    """The commit's parents, its changes (for a merge: lines differing from every
+    parent) and, per parent, the diff against it by path."""
     git = sources.store.repository.git
     parents = sources.parents(commit)
+    per_parent = [diff_commit(git, commit, p) for p in parents] or [diff_commit(git, commit, None)]
+    by_path = [{d.new_path: d for d in diffs} for diffs in per_parent]
     if len(parents) <= 1:
-        return parents, diff_commit(git, commit, parents[0] if parents else None)
-    return parents, merge_added([diff_commit(git, commit, p) for p in parents])
+        return parents, per_parent[0], by_path
+    return parents, merge_added(per_parent), by_path
 
 
 def _label_of(hit: Hit, origin: str | None, *, evidence: str | None = None) -> Label:
@@ -210,13 +217,31 @@ class _Linker:
             old_added = od.added_lines()
             table = lookup.lines(old, od.new_path)
             has_records = lookup.has_records(old)
-            mapping = align(line_keys(split_lines(blobs[od.new_blob])), keys)
+            old_lines = split_lines(blobs[od.new_blob])
+            mapping = align(line_keys(old_lines), keys)
             for line in sorted(wanted - out.keys()):
                 index = mapping[line - 1]
                 if index is None or index + 1 not in old_added:
                     continue
                 hit = table.get(index + 1) if has_records else None
                 out[line] = _label_of(hit, old) if hit is not None else _UNKNOWN
+            # Lines changed since the old commit: a person's edit of one of its AI lines
+            # that kept most of it is mixed.
+            for new_gap, old_gap in unmatched_gaps(mapping, len(old_lines)):
+                edited = [n + 1 for n in new_gap if n + 1 in wanted and n + 1 not in out]
+                agents = [
+                    i + 1
+                    for i in old_gap
+                    if (h := table.get(i + 1)) is not None and h.type in ("ai", "mixed")
+                ]
+                if not edited or not agents:
+                    continue
+                pairs = pair_edits(
+                    [old_lines[i - 1] for i in agents], [lines[n - 1] for n in edited]
+                )
+                for k, i in pairs.items():
+                    h = table[agents[i]]
+                    out[edited[k]] = _mixed_label(h.model_id, h.conversation_url, old)
         return out
 
     def by_content(self, lines: Sequence[bytes], wanted: set[int]) -> dict[int, Label]:
@@ -255,24 +280,29 @@ class _Linker:
         out: dict[int, Label] = {}
         for old_start, old_count, new_start, new_count in hunks:
             candidates = [old[n] for n in range(old_start, old_start + old_count) if n in old]
-            if not candidates:
-                continue
-            for line in range(new_start, new_start + new_count):
-                if line not in wanted or line > len(lines):
-                    continue
-                text = lines[line - 1]
-                best = max(candidates, key=lambda c: kept_share(c.text.strip(), text.strip()))
-                if is_mixed_edit(best.text, text):
-                    out[line] = Label(
-                        kind="mixed",
-                        model_id=best.model_id,
-                        conversation_url=best.conversation_url,
-                        evidence="edited",
-                        confidence=MIXED_CONFIDENCE,
-                        origin=best.commit,
-                        timestamp="",
-                    )
+            edited = [
+                line
+                for line in range(new_start, new_start + new_count)
+                if line in wanted and line <= len(lines)
+            ]
+            pairs = pair_edits([c.text for c in candidates], [lines[n - 1] for n in edited])
+            for k, i in pairs.items():
+                best = candidates[i]
+                out[edited[k]] = _mixed_label(best.model_id, best.conversation_url, best.commit)
         return out
+
+
+def _mixed_label(model_id: str | None, url: str | None, origin: str | None) -> Label:
+    """A person's edit of an agent's line that kept most of it."""
+    return Label(
+        kind="mixed",
+        model_id=model_id,
+        conversation_url=url,
+        evidence="edited",
+        confidence=MIXED_CONFIDENCE,
+        origin=origin,
+        timestamp="",
+    )
 
 
 def link_commit(
@@ -298,7 +328,7 @@ def link_commit(
     if not force and any(is_link_record(s.record) for s in store.for_revision(commit)):
         return LinkResult(commit=commit, record=None, already_linked=True)
     sources = sources or LinkSources(store)
-    parents, diffs = _changes(sources, commit)
+    parents, diffs, per_parent = _changes(sources, commit)
     pending = PendingState(store.directory / "pending")
     linker = _Linker(sources, commit, rewritten_from)
     wanted = [
@@ -319,7 +349,10 @@ def link_commit(
         assert d.new_path is not None
         assert d.new_blob is not None
         lines = split_lines(blobs.get(d.new_blob, b""))
-        labels = _labels(linker, pending, d, lines, parents)
+        versus = [
+            (p, by_path.get(d.new_path)) for p, by_path in zip(parents, per_parent, strict=False)
+        ]
+        labels = _labels(linker, pending, d, lines, versus)
         anchors: list[int] | None = None
         groups: dict[tuple[Any, ...], tuple[Label, list[int]]] = {}
         for line in sorted(labels):
@@ -378,9 +411,10 @@ def _labels(
     pending: PendingState,
     d: FileDiff,
     lines: Sequence[bytes],
-    parents: Sequence[str],
+    parents: Sequence[tuple[str, FileDiff | None]],
 ) -> dict[int, Label]:
-    """The label of every line ``d`` added (see the module docstring for the order)."""
+    """The label of every line ``d`` added (see the module docstring for the order);
+    ``parents``: each parent with the file's diff against it."""
     assert d.new_path is not None
     added = {line for line in d.added_lines() if line <= len(lines)}
     known = pending.load(d.new_path)
@@ -395,8 +429,10 @@ def _labels(
     rest = added - {line for line, label in out.items() if label is not _UNKNOWN}
     out.update(linker.by_content(lines, rest))
     human = added - out.keys()
-    if human and len(parents) == 1:
-        out.update(linker.mixed(d, parents[0], lines, human))
+    for parent, diff in parents:  # for a merge: an edit of either side's AI line
+        if human and diff is not None:
+            out.update(linker.mixed(diff, parent, lines, human))
+            human -= out.keys()
     for line in added - out.keys():
         out[line] = _HUMAN
     return out

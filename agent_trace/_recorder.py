@@ -27,7 +27,7 @@ import attrs
 
 from ._blame import repo_relative
 from ._git import GitError, Repository
-from ._lines import align, is_mixed_edit, line_keys, split_lines
+from ._lines import align, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
 from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
@@ -688,26 +688,15 @@ def _mark_mixed(
     labels: list[Label | None],
 ) -> None:
     """Lines the agent changed from a person's line, keeping most of its text, become
-    ``mixed`` (the agent's model id): between two lines the edit kept, each new line is
-    paired with the most similar person's line it replaced."""
-    gap_start_old = 0
-    new_index = 0
-    while new_index < len(new):
-        if mapping[new_index] is not None:
-            gap_start_old = (mapping[new_index] or 0) + 1
-            new_index += 1
-            continue
-        gap_end_new = new_index
-        while gap_end_new < len(new) and mapping[gap_end_new] is None:
-            gap_end_new += 1
-        gap_end_old = mapping[gap_end_new] if gap_end_new < len(new) else len(old)
-        people = [i for i in range(gap_start_old, gap_end_old or 0) if old_labels[i] is None]
-        if people and len(people) * (gap_end_new - new_index) <= 2500:
-            for j in range(new_index, gap_end_new):
-                label = labels[j]
-                if label is not None and any(is_mixed_edit(old[i], new[j]) for i in people):
-                    labels[j] = attrs.evolve(label, kind="mixed")
-        new_index = gap_end_new
+    ``mixed`` (the agent's model id): between two lines the edit kept, new lines are
+    paired one-to-one with the most similar person's lines they replaced."""
+    for new_gap, old_gap in unmatched_gaps(mapping, len(old)):
+        people = [i for i in old_gap if old_labels[i] is None]
+        agent = [j for j in new_gap if labels[j] is not None]
+        for k in pair_edits([old[i] for i in people], [new[j] for j in agent]):
+            label = labels[agent[k]]
+            assert label is not None
+            labels[agent[k]] = attrs.evolve(label, kind="mixed")
 
 
 def _shared(old: list[int], new: list[int]) -> int:
