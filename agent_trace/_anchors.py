@@ -10,9 +10,10 @@ anchored by their ranges' ``content_hash`` instead (the whole range, exactly).
 
 A line is never matched alone: the target file must contain a *run* of consecutive lines
 equal to consecutive lines of one source (its range plus the context lines), and the run
-must hold at least two substantive lines (four or more letters or digits, not repeated all
-over the sources). ``}``, blank lines or ``return None`` only ever ride along inside such
-a run. Only the source's own range lines are labelled, never its context lines.
+must hold at least two substantive lines (four or more letters or digits besides common
+keywords, and not repeated all over the sources). ``}``, blank lines or ``return None``
+only ever ride along inside such a run. Only the source's own range lines are labelled,
+never its context lines.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ ANCHOR_CONFIDENCE = 0.8
 """Confidence of a label found by content rather than by a record of the line's commit."""
 
 _MASK = (1 << 48) - 1
-_ALNUM = re.compile(rb"[A-Za-z0-9\x80-\xff]")
 _COMMON = 64
 """A key found at more places than this in the sources is common: it never starts a run."""
 _MIN_SUBSTANTIVE = 2
@@ -54,9 +54,20 @@ def anchor_keys(lines: Sequence[bytes]) -> list[int]:
     return [(hash64(line.strip(), 0, signed=False)[0] & _MASK) or 1 for line in lines]
 
 
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[\x80-\xff]+")
+_KEYWORDS = frozenset(
+    b"""return None null nil true false True False pass break continue else elif end self
+    this undefined def fn func function let const var if for while in not and or is do try
+    except catch finally raise throw new public private static void int str bool async
+    await yield import from as with then fi done esac begin super""".split()
+)
+
+
 def substantive(line: bytes) -> bool:
-    """A line specific enough to anchor a match: four or more letters or digits."""
-    return len(_ALNUM.findall(line, 0, 400)) >= 4
+    """A line specific enough to anchor a match: four or more letters or digits outside
+    the keywords every program repeats (``return None``, ``} else {`` are not)."""
+    words = _WORD.findall(line, 0, 400)
+    return sum(len(w) for w in words if w not in _KEYWORDS) >= 4
 
 
 def encode_anchors(keys: Sequence[int]) -> str:
