@@ -18,9 +18,9 @@ Each repeat (on a fresh copy of that repository):
    every picked commit, then post-rewrite once), against the floor of step 1.
 
 The copies have no pending state (``.agent-trace/pending`` removed), so every label must
-be carried from the old commits' records: the worst case. Afterwards the AI lines of the rebased branch are counted with ``blame_file`` and
-compared with the count before the rebase (every AI line must keep its attribution).
-Nothing here asserts on a time.
+be carried from the old commits' records: the worst case. Afterwards the AI lines of the
+rebased branch are counted with ``blame_file`` and compared with the count before the
+rebase (every AI line must keep its attribution). Nothing here asserts on a time.
 
     python benchmarks/rewrite_bench.py            # 50 commits (a few minutes)
     python benchmarks/rewrite_bench.py --quick    # 10 commits (CI smoke run)

@@ -76,7 +76,8 @@ def test_demo_prints_blame_summary_and_next_steps(demo_repo: tuple[Path, str]) -
     assert f"$ trace blame {CART}" in out
     assert re.search(r"^[0-9a-f]{8} \(anthropic/claude-sonnet-4-5 13\) $", out, re.M)
     assert re.search(r"^00000000 \(human +29\) # TODO: currency support$", out, re.M)
-    assert f"{CART}: 29 lines: ai 34.5% (10), human 20.7% (6), mixed 3.4% (1), unknown 41.4% (12)" in out
+    summary = "ai 34.5% (10), human 20.7% (6), mixed 3.4% (1), unknown 41.4% (12)"
+    assert f"{CART}: 29 lines: {summary}" in out
     assert f"{TESTS}: 7 lines: ai 100.0% (7)" in out
     assert "Try next:" in out
     assert "trace runs" in out
