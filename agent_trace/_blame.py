@@ -16,7 +16,7 @@ Lines not committed yet (blame of the work tree) are attributed from the pending
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,12 +225,15 @@ def blame_file(
     revision: str | None = None,
     line_range: tuple[int, int] | None = None,
     by_content: bool = True,
+    content_index: Callable[[], ContentIndex] | None = None,
 ) -> BlameResult:
     """Blame ``path`` (repository-relative) at ``revision`` (a full SHA) or in the work
     tree (``None``), optionally only lines ``line_range`` (1-based, inclusive).
 
     Lines no record covers are looked for by content in every record (unless
-    ``by_content=False``): found ones get ``evidence="content"`` and a lower confidence."""
+    ``by_content=False``): found ones get ``evidence="content"`` and a lower confidence.
+    ``content_index`` returns the index of all records when callers blame many files
+    (built once for all of them); by default each call builds its own."""
     git = store.repository.git
     if revision is None:
         try:
@@ -312,18 +315,19 @@ def blame_file(
                 )
             )
     if by_content and any(line.type == "unknown" for line in out):
-        out = _by_content(store, lines, out, line_range)
+        index = content_index() if content_index is not None else _all_records(store)
+        out = _by_content(index, lines, out)
     return BlameResult(path=path, revision=revision, lines=tuple(out))
 
 
+def _all_records(store: TraceStore) -> ContentIndex:
+    return ContentIndex(s.record for s in store.records())
+
+
 def _by_content(
-    store: TraceStore,
-    lines: Sequence[bytes],
-    out: list[BlameLine],
-    line_range: tuple[int, int] | None,
+    index: ContentIndex, lines: Sequence[bytes], out: list[BlameLine]
 ) -> list[BlameLine]:
     """Re-anchor lines no record covers by their content (``_anchors``)."""
-    index = ContentIndex(s.record for s in store.records())
     if not len(index):
         return out
     matches = index.match(lines)

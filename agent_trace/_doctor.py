@@ -4,6 +4,7 @@ failures, damaged records)."""
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._anchors import ContentIndex
 from ._blame import blame_file
 from ._hooks import hook_states
 from ._notes import NOTES_REF
@@ -88,6 +90,8 @@ def coverage(store: TraceStore, revision: str, paths: Iterable[str] = ()) -> Cov
     if prefixes:
         files = [f for f in files if any(f[0] == p or f[0].startswith(p + "/") for p in prefixes)]
     blobs = store.repository.git.read_blobs([blob for _, blob in files])
+    # One content index for every file (blame builds it only if some line needs it).
+    index = functools.cache(lambda: ContentIndex(s.record for s in store.records()))
     skipped = [(p, "not a regular file") for p in skipped_paths]
     types = dict.fromkeys(("ai", "human", "mixed", "unknown"), 0)
     counts = {"files": 0, "lines": 0, "record": 0, "content": 0, "unknown": 0}
@@ -96,7 +100,7 @@ def coverage(store: TraceStore, revision: str, paths: Iterable[str] = ()) -> Cov
         if b"\0" in data[:8000]:
             skipped.append((path, "binary"))
             continue
-        result = blame_file(store, path, revision=revision)
+        result = blame_file(store, path, revision=revision, content_index=index)
         counts["files"] += 1
         for line in result.lines:
             counts["lines"] += 1

@@ -197,9 +197,6 @@ class _Linker:
         self.commit = commit
         self.rewritten_from = [c for c in rewritten_from if c != commit]
 
-    def _old_commit(self, old: str) -> tuple[list[FileDiff], dict[str, bytes]]:
-        return self.sources.old_commit(old)
-
     def carried(self, d: FileDiff, lines: Sequence[bytes], wanted: set[int]) -> dict[int, Label]:
         """Labels of ``wanted`` lines found in the commits this one was rewritten from
         (newest first), through an alignment of the file's versions."""
@@ -210,7 +207,7 @@ class _Linker:
         keys = line_keys(lines)
         names = {d.new_path, d.old_path} - {None}
         for old in reversed(self.rewritten_from):
-            diffs, blobs = self._old_commit(old)
+            diffs, blobs = self.sources.old_commit(old)
             od = next((x for x in diffs if x.new_path in names and x.new_blob in blobs), None)
             if od is None or od.new_path is None or od.new_blob is None:
                 continue
@@ -275,7 +272,13 @@ class _Linker:
             return {}
         first = min(h[0] for h in hunks)
         last = max(h[0] + h[1] - 1 for h in hunks)
-        blamed = blame_file(self.store, d.old_path, revision=parent, line_range=(first, last))
+        blamed = blame_file(
+            self.store,
+            d.old_path,
+            revision=parent,
+            line_range=(first, last),
+            content_index=self.sources.content,
+        )
         old = {b.line: b for b in blamed.lines if b.type in ("ai", "mixed") and b.model_id}
         out: dict[int, Label] = {}
         for old_start, old_count, new_start, new_count in hunks:
