@@ -12,11 +12,14 @@ from ._git import Git
 
 __all__ = [
     "FileDiff",
+    "LoggedCommit",
     "commit_parents",
     "diff_commit",
     "line_runs",
+    "log_diffs",
     "merge_added",
     "parents_of",
+    "tree_files",
 ]
 
 _HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -64,26 +67,33 @@ def parents_of(git: Git, commits: Sequence[str]) -> dict[str, list[str]]:
 def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:
     """The files ``commit`` changed against ``parent`` (``None``: a root commit, against
     the empty tree), with renames detected (``-M``)."""
-    args = [
-        "diff-tree",
-        "-r",
-        "--no-commit-id",
-        "--raw",
-        "-z",
-        "-p",
-        "-U0",
-        "-M",
-        "--no-abbrev",
-        "--full-index",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
-    ]
+    args = ["diff-tree", "--no-commit-id", *_DIFF_OPTIONS]
     if parent is None:
         args += ["--root", commit]
     else:
         args += [parent, commit]
-    data = git.run(*args, "--").stdout
+    return _parse_diff(git.run(*args, "--").stdout)
+
+
+_DIFF_OPTIONS = (
+    "-r",
+    "--raw",
+    "-z",
+    "-p",
+    "-U0",
+    "-M",
+    "--no-abbrev",
+    "--full-index",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+
+
+def _parse_diff(data: bytes) -> list[FileDiff]:
+    """The files of one ``--raw -z -p -U0`` diff."""
     entries, patch_start = _parse_raw(data)
     segments = _split_patch(data[patch_start:])
     out = []
@@ -185,3 +195,74 @@ def line_runs(lines: Sequence[int]) -> tuple[tuple[int, int], ...]:
         else:
             out.append((line, 1))
     return tuple(out)
+
+
+def tree_files(git: Git, revision: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """``(path, blob)`` of the regular files of ``revision``, and the paths skipped
+    (symbolic links, submodules)."""
+    out = git.run("ls-tree", "-r", "-z", "--full-tree", revision, "--").stdout
+    files, skipped = [], []
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition(b"\t")
+        mode, kind, blob = meta.decode().split()
+        path = name.decode("utf-8", "surrogateescape")
+        if kind == "blob" and mode in ("100644", "100755"):
+            files.append((path, blob))
+        else:
+            skipped.append(path)
+    return files, skipped
+
+
+@attrs.frozen
+class LoggedCommit:
+    """One commit of :func:`log_diffs`: its header and what it changed against its first
+    parent (merges: no files; see :func:`merge_added`)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    time: int
+    subject: str
+    files: tuple[FileDiff, ...]
+
+
+_FORMAT = "%x01%H%x02%P%x02%an%x02%ae%x02%at%x02%s"
+_COMMIT_START = re.compile(rb"(?:^|(?<=[\n\0]))\x01")
+
+
+def log_diffs(git: Git, revisions: Sequence[str]) -> list[LoggedCommit]:
+    """The commits ``git rev-list REVISIONS`` lists (oldest first, parents before
+    children) with their diffs, from one ``git log`` process."""
+    data = git.run(
+        "log",
+        "--reverse",
+        "--topo-order",
+        f"--format={_FORMAT}",
+        *_DIFF_OPTIONS,
+        *revisions,
+        "--",
+    ).stdout
+    out = []
+    for chunk in _COMMIT_START.split(data):
+        if not chunk:
+            continue
+        header, _, rest = chunk.partition(b"\0")
+        sha, parents, author, email, time, subject = (
+            header.decode("utf-8", "replace").split("\x02", 5) + [""] * 6
+        )[:6]
+        files = _parse_diff(rest.lstrip(b"\n")) if rest.strip(b"\n\0") else []
+        out.append(
+            LoggedCommit(
+                sha=sha,
+                parents=tuple(parents.split()),
+                author=author,
+                email=email,
+                time=int(time) if time.isdigit() else 0,
+                subject=subject,
+                files=tuple(files),
+            )
+        )
+    return out

@@ -14,6 +14,7 @@ import attrs
 
 from ._anchors import ContentIndex
 from ._blame import blame_file
+from ._commits import tree_files
 from ._hooks import hook_states
 from ._notes import NOTES_REF
 from ._store import TraceStore
@@ -65,28 +66,10 @@ class Problem:
         return {"severity": self.severity, "message": self.message, "fix": self.fix}
 
 
-def _text_files(store: TraceStore, revision: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """``(path, blob)`` of the regular files of ``revision``, and the paths skipped
-    (symbolic links, submodules)."""
-    out = store.repository.git.run("ls-tree", "-r", "-z", "--full-tree", revision, "--").stdout
-    files, skipped = [], []
-    for entry in out.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, name = entry.partition(b"\t")
-        mode, kind, blob = meta.decode().split()
-        path = name.decode("utf-8", "surrogateescape")
-        if kind == "blob" and mode in ("100644", "100755"):
-            files.append((path, blob))
-        else:
-            skipped.append(path)
-    return files, skipped
-
-
 def coverage(store: TraceStore, revision: str, paths: Iterable[str] = ()) -> Coverage:
     """Blame every text file of ``revision`` (a full SHA), or those under ``paths``."""
     prefixes = [p.rstrip("/") for p in paths]
-    files, skipped_paths = _text_files(store, revision)
+    files, skipped_paths = tree_files(store.repository.git, revision)
     if prefixes:
         files = [f for f in files if any(f[0] == p or f[0].startswith(p + "/") for p in prefixes)]
     blobs = store.repository.git.read_blobs([blob for _, blob in files])

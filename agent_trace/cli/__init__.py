@@ -15,6 +15,7 @@ from ._demo import demo
 from ._doctor import doctor, status
 from ._events import events, schema
 from ._records import log, notes, schema_record, show, validate
+from ._report import report
 
 __all__ = ["EnvironmentProblem", "UserError", "cli", "main"]
 
@@ -32,6 +33,7 @@ cli.add_command(log)
 cli.add_command(notes)
 cli.add_command(doctor)
 cli.add_command(status)
+cli.add_command(report)
 schema.add_command(schema_record)
 
 
