@@ -47,6 +47,9 @@ if TYPE_CHECKING:
         record_to_dict,
         record_to_json,
     )
+    from ._report import CommitChange, CommitInfo, Report, ReportGroup, Tally
+    from ._report_build import build_report
+    from ._report_text import render_report
     from ._rewrite import relink_rewritten
     from ._runs import Run, RunManifest
     from ._store import FileBackend, TraceStore
@@ -62,17 +65,24 @@ if TYPE_CHECKING:
 __all__ = [
     "BlameLine",
     "BlameResult",
+    "CommitChange",
+    "CommitInfo",
     "Coverage",
     "LinkResult",
     "Problem",
     "Recorder",
+    "Report",
+    "ReportGroup",
+    "Tally",
     "blame_file",
+    "build_report",
     "coverage",
     "current_recorder",
     "explain_line",
     "link_commit",
     "problems",
     "relink_rewritten",
+    "render_report",
     "AGENT_TRACE_MIME_TYPE",
     "AGENT_TRACE_VERSION",
     "METADATA_NAMESPACE",
@@ -125,6 +135,9 @@ _HOME = {
     "_doctor": ("Coverage", "Problem", "coverage", "problems"),
     "_link": ("LinkResult", "link_commit"),
     "_rewrite": ("relink_rewritten",),
+    "_report": ("CommitChange", "CommitInfo", "Report", "ReportGroup", "Tally"),
+    "_report_build": ("build_report",),
+    "_report_text": ("render_report",),
     "_recorder": ("Recorder", "current_recorder"),
     "_git": ("BadRevision", "GitError", "GitNotFound", "NotAGitRepository"),
     "_hashing": (

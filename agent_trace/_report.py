@@ -34,7 +34,7 @@ __all__ = [
     "REPORT_SCHEMA",
     "CommitChange",
     "CommitInfo",
-    "Group",
+    "ReportGroup",
     "Grouping",
     "Report",
     "Tally",
@@ -159,7 +159,7 @@ class CommitChange:
 
 
 @attrs.frozen
-class Group:
+class ReportGroup:
     """One row of a grouped report. ``lines`` are the lines at the revision (snapshot)
     or the lines the range added (range); ``removed`` only in a range report."""
 
@@ -193,7 +193,7 @@ Cell = tuple[str, str, str, str | None, str | None]
 @attrs.frozen
 class Report:
     """Attribution of a revision (``kind="snapshot"``) or of a range of commits
-    (``kind="range"``). Group it with :meth:`groups`; serialize with :meth:`to_dict`."""
+    (``kind="range"``). ReportGroup it with :meth:`groups`; serialize with :meth:`to_dict`."""
 
     kind: Literal["snapshot", "range"]
     revision: str
@@ -224,7 +224,7 @@ class Report:
     def files(self) -> int:
         return len({cell[0] for cell in self.cells} | {cell[0] for cell in self.removed_cells})
 
-    def groups(self, by: Grouping = "file", *, depth: int | None = None) -> list[Group]:
+    def groups(self, by: Grouping = "file", *, depth: int | None = None) -> list[ReportGroup]:
         """The lines grouped ``by`` file, dir (``depth``: the first N directories),
         model, run, author or commit. Groups add up to :attr:`total` (and
         :attr:`removed`)."""
@@ -240,7 +240,7 @@ class Report:
         for key in set(added) | set(removed):
             info = self.commits.get(key) if by == "commit" else None
             out.append(
-                Group(
+                ReportGroup(
                     key=key,
                     label=self._label(by, key, info),
                     lines=added.get(key, Tally()),

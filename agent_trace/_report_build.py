@@ -133,7 +133,7 @@ def _snapshot(
         revision,
         texts,
         jobs=jobs,
-        progress=_blame_progress(progress, "blame", len(texts)),
+        progress=_blame_progress(progress, "blaming files", len(texts)),
         content_index=index,
         commit_info=meta,
     )
@@ -211,7 +211,7 @@ def _range(
         tip,
         tip_texts,
         jobs=jobs,
-        progress=_blame_progress(progress, "blame", len(tip_texts)),
+        progress=_blame_progress(progress, "blaming files", len(tip_texts)),
         content_index=index,
         commit_info=meta,
     ):
@@ -224,7 +224,7 @@ def _range(
             base_texts,
             line_ranges=removed_ranges,
             jobs=jobs,
-            progress=_blame_progress(progress, "blame base", len(base_texts)),
+            progress=_blame_progress(progress, "blaming removed lines", len(base_texts)),
             content_index=index,
             commit_info=meta,
         ):
@@ -263,7 +263,7 @@ def _changes(
         if len(commit.parents) > 1:
             files = merge_added([diff_commit(git, commit.sha, p) for p in commit.parents])
             if progress is not None:
-                progress("merges", merges.index(commit) + 1, len(merges))
+                progress("diffing merges", merges.index(commit) + 1, len(merges))
         else:
             files = list(commit.files)
         kept = [

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from importlib import metadata
 
-from ._report import CommitInfo, Group, Grouping, Report, Tally
+from ._report import CommitInfo, Grouping, Report, ReportGroup, Tally
 from ._report_text import share
 
 __all__ = ["report_html"]
@@ -167,7 +167,7 @@ def _model_chart(total: Tally, title: str) -> str:
     )
 
 
-def _dir_chart(groups: Sequence[Group], title: str, limit: int = 14) -> str:
+def _dir_chart(groups: Sequence[ReportGroup], title: str, limit: int = 14) -> str:
     biggest = sorted(groups, key=lambda g: (-g.lines.total, g.key))[:limit]
     rows = [(g.label, _type_parts(g.lines)) for g in sorted(biggest, key=lambda g: g.key)]
     note = ""
@@ -259,7 +259,7 @@ def _models_text(t: Tally) -> str:
     return ", ".join(f"{m} {sum(per.values()):,}" for m, per in items)
 
 
-def _group_table(groups: Sequence[Group], by: str, ranged: bool) -> str:
+def _group_table(groups: Sequence[ReportGroup], by: str, ranged: bool) -> str:
     head = [by.capitalize(), "Added" if ranged else "Lines", "AI", "Mixed", "Human", "Unknown"]
     head += ["AI share", ""] + (["Removed"] if ranged else []) + ["Models"]
     ths = "".join(

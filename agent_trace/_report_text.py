@@ -7,9 +7,20 @@ import csv
 import io
 from collections.abc import Sequence
 
-from ._report import CommitChange, Group, Grouping, Report, Tally
+from ._report import CommitChange, Grouping, Report, ReportGroup, Tally
 
-__all__ = ["report_csv", "report_markdown", "report_table", "share", "summary_line"]
+__all__ = [
+    "FORMATS",
+    "render_report",
+    "report_csv",
+    "report_markdown",
+    "report_table",
+    "share",
+    "summary_line",
+]
+
+FORMATS = ("table", "json", "csv", "md", "html")
+"""What :func:`render_report` can write."""
 
 CSV_COLUMNS = ("group", "label", "measure", "total", "ai", "mixed", "human", "unknown", "ai_share")
 
@@ -60,7 +71,7 @@ def _columns(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
     return out
 
 
-def _group_rows(groups: Sequence[Group], by: str, ranged: bool) -> list[list[str]]:
+def _group_rows(groups: Sequence[ReportGroup], by: str, ranged: bool) -> list[list[str]]:
     head = [by.upper(), "ADDED" if ranged else "LINES", "AI", "MIXED", "HUMAN", "UNKNOWN", "AI%"]
     if ranged:
         head.append("REMOVED")
@@ -280,3 +291,32 @@ def report_csv(report: Report, by: Grouping = "file", *, depth: int | None = Non
                 ]
             )
     return buffer.getvalue()
+
+
+def render_report(
+    report: Report,
+    format: str = "table",
+    *,
+    by: Grouping = "file",
+    depth: int | None = None,
+    top: int | None = None,
+) -> str:
+    """``report`` as text in one of :data:`FORMATS`: ``table`` (terminal), ``json``,
+    ``csv``, ``md`` (Markdown) or ``html`` (a self-contained page). ``top`` limits the
+    groups of ``table`` and ``md``; ``json``, ``csv`` and ``html`` always have them all."""
+    if format == "json":
+        import orjson
+
+        data = report.to_dict(by, depth=depth)
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+    if format == "csv":
+        return report_csv(report, by, depth=depth)
+    if format == "md":
+        return report_markdown(report, by, depth=depth, top=top)
+    if format == "html":
+        from ._report_html import report_html
+
+        return report_html(report, by, depth=depth)
+    if format == "table":
+        return "\n".join(report_table(report, by, depth=depth, top=top)) + "\n"
+    raise ValueError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -16,19 +16,20 @@ from ._app import UserError, repo_errors
 from ._records import REPO_OPTION, _open_store
 
 if TYPE_CHECKING:
-    from agent_trace._report import Grouping, Report
+    from agent_trace._report import Grouping
 
 __all__ = ["report"]
 
-FORMATS = ("table", "json", "csv", "md", "html")
+FORMATS = ("table", "json", "csv", "md", "html")  # agent_trace._report_text.FORMATS
 
 
 class _Progress:
-    """``stage done/total`` on one line of stderr, redrawn at most 10 times a second;
-    only on a terminal, and only once the work has taken half a second."""
+    """``stage: done/total`` on one line of stderr, redrawn at most 10 times a second;
+    only on a terminal, and only once the work has taken ``delay`` seconds."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, delay: float = 0.5) -> None:
         self.enabled = enabled
+        self.delay = delay
         self.started = time.monotonic()
         self.last = 0.0
         self.shown = False
@@ -37,11 +38,11 @@ class _Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self.started < 0.5 or (now - self.last < 0.1 and done < total):
+        if now - self.started < self.delay or (now - self.last < 0.1 and done < total):
             return
         self.last = now
         self.shown = True
-        click.echo(f"\r\x1b[2K{stage}: {done:,}/{total:,} files", err=True, nl=False)
+        click.echo(f"\r\x1b[2K{stage}: {done:,}/{total:,}", err=True, nl=False)
 
     def close(self) -> None:
         if self.shown:
@@ -50,7 +51,7 @@ class _Progress:
 
 def _write(text: str, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(text, nl=False)
         return
     target = output.absolute()
     try:
@@ -65,28 +66,6 @@ def _write(text: str, output: Path | None) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     click.echo(f"wrote {output}", err=True)
-
-
-def _render(report: Report, fmt: str, by: Grouping, depth: int | None, top: int | None) -> str:
-    if fmt == "json":
-        import orjson
-
-        return orjson.dumps(report.to_dict(by, depth=depth), option=orjson.OPT_INDENT_2).decode()
-    if fmt == "csv":
-        from agent_trace._report_text import report_csv
-
-        return report_csv(report, by, depth=depth)
-    if fmt == "md":
-        from agent_trace._report_text import report_markdown
-
-        return report_markdown(report, by, depth=depth, top=top)
-    if fmt == "html":
-        from agent_trace._report_html import report_html
-
-        return report_html(report, by, depth=depth)
-    from agent_trace._report_text import report_table
-
-    return "\n".join(report_table(report, by, depth=depth, top=top))
 
 
 @click.command()
@@ -157,6 +136,7 @@ def report(
     """
     from agent_trace._blame import repo_relative
     from agent_trace._report_build import build_report
+    from agent_trace._report_text import render_report
 
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     with repo_errors():
@@ -178,4 +158,4 @@ def report(
     if relative and result.kind == "snapshot" and not result.files and not result.skipped:
         shown = ", ".join(relative)
         raise UserError(f"no files under {shown} in {spec} ({result.revision[:12]})")
-    _write(_render(result, fmt, by, depth, top), output)
+    _write(render_report(result, fmt, by=by, depth=depth, top=top), output)
