@@ -238,7 +238,7 @@ class _Linker:
                 )
                 for k, i in pairs.items():
                     h = table[agents[i]]
-                    out[edited[k]] = _mixed_label(h.model_id, h.conversation_url, old)
+                    out[edited[k]] = _mixed_label(h.model_id, h.conversation_url, old, _run_of(h))
         return out
 
     def by_content(self, lines: Sequence[bytes], wanted: set[int]) -> dict[int, Label]:
@@ -291,15 +291,26 @@ class _Linker:
             pairs = pair_edits([c.text for c in candidates], [lines[n - 1] for n in edited])
             for k, i in pairs.items():
                 best = candidates[i]
-                out[edited[k]] = _mixed_label(best.model_id, best.conversation_url, best.commit)
+                out[edited[k]] = _mixed_label(
+                    best.model_id, best.conversation_url, best.commit, _run_of(best.hit)
+                )
         return out
 
 
-def _mixed_label(model_id: str | None, url: str | None, origin: str | None) -> Label:
-    """A person's edit of an agent's line that kept most of it."""
+def _run_of(hit: Hit | None) -> str | None:
+    """The run of the agent line a hit points to, if its record says."""
+    run = (hit.detail() or {}).get("run_id") if hit is not None else None
+    return run if isinstance(run, str) else None
+
+
+def _mixed_label(
+    model_id: str | None, url: str | None, origin: str | None, run_id: str | None = None
+) -> Label:
+    """A person's edit of an agent's line that kept most of it (in the agent's run)."""
     return Label(
         kind="mixed",
         model_id=model_id,
+        run_id=run_id,
         conversation_url=url,
         evidence="edited",
         confidence=MIXED_CONFIDENCE,

@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 REPORT_SCHEMA = "agent-trace-report/1"
-GROUPINGS = ("file", "dir", "model", "run", "author", "commit")
 Grouping = Literal["file", "dir", "model", "run", "author", "commit"]
+GROUPINGS: tuple[Grouping, ...] = ("file", "dir", "model", "run", "author", "commit")
 TYPES = ("ai", "mixed", "human", "unknown")
 
 NO_MODEL = "(no model id)"
