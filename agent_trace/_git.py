@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -115,6 +115,26 @@ class Git:
         if proc.returncode not in tuple(ok_codes):
             raise GitCommandError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
         return proc
+
+    def iter_lines(self, *args: str) -> Iterator[bytes]:
+        """The lines of ``git ARGS``'s standard output as they come (for long outputs
+        read only as far as needed: the process is stopped when the caller stops).
+        A failing command yields what it printed; its stderr is discarded."""
+        try:
+            proc = subprocess.Popen(
+                ["git", *args], cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+        except FileNotFoundError:
+            raise GitNotFound() from None
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                yield line.rstrip(b"\n")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
 
     def output(self, *args: str, input: bytes | None = None) -> str:
         """Standard output of ``git ARGS`` as text, without the final newline."""

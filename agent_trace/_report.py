@@ -207,6 +207,8 @@ class Report:
     changes: tuple[CommitChange, ...] = ()
     """Range reports: per commit of the range, oldest first."""
     skipped: tuple[tuple[str, str], ...] = ()
+    order: dict[str, int] = attrs.field(factory=dict, repr=False)
+    """History order of the commits (0 = oldest), for ``groups("commit")``."""
     cells: dict[Cell, int] = attrs.field(factory=dict, repr=False)
     removed_cells: dict[Cell, int] = attrs.field(factory=dict, repr=False)
 
@@ -251,7 +253,10 @@ class Report:
         if by in ("file", "dir"):
             out.sort(key=lambda g: g.key)
         elif by == "commit":
-            out.sort(key=lambda g: (g.info.time if g.info else 0, g.key))
+            last = len(self.order)
+            out.sort(
+                key=lambda g: (self.order.get(g.key, last), g.info.time if g.info else 0, g.key)
+            )
         else:
             out.sort(key=lambda g: (g.key.startswith("("), -g.size, g.key))
         return out
@@ -285,7 +290,7 @@ class Report:
         return key
 
     def to_dict(self, by: Grouping = "file", *, depth: int | None = None) -> dict[str, Any]:
-        """The report as JSON-ready data (``docs/report-format.md``)."""
+        """The report as JSON-ready data (``docs/reports.md``)."""
         out: dict[str, Any] = {"schema": REPORT_SCHEMA, "kind": self.kind}
         if self.kind == "snapshot":
             out["revision"] = self.revision

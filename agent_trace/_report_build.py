@@ -141,7 +141,9 @@ def _snapshot(
     runs = _Runs()
     for result in results:
         _cells(result.lines, result.path, runs, cells)
+    order = _history_order(git, revision, {cell[1] for cell in cells})
     return Report(
+        order=order,
         kind="snapshot",
         revision=revision,
         spec=spec,
@@ -150,6 +152,21 @@ def _snapshot(
         skipped=tuple(sorted(skipped)),
         cells=cells,
     )
+
+
+def _history_order(git: Git, revision: str, commits: set[str]) -> dict[str, int]:
+    """Positions of ``commits`` (ancestors of ``revision``) in history, 0 the oldest: one
+    ``rev-list --topo-order``, read only until the oldest of them."""
+    wanted = set(commits)
+    newest_first: list[str] = []
+    for raw in git.iter_lines("rev-list", "--topo-order", revision, "--"):
+        sha = raw.decode()
+        if sha in wanted:
+            newest_first.append(sha)
+            wanted.discard(sha)
+            if not wanted:
+                break
+    return {sha: i for i, sha in enumerate(reversed(newest_first))}
 
 
 def _merge_base(git: Git, left: str, tip: str) -> str | None:
@@ -242,6 +259,7 @@ def _range(
         commits=commits,
         changes=tuple(changes),
         skipped=tuple(sorted(set(skipped))),
+        order={change.info.sha: i for i, change in enumerate(changes)},
         cells=cells,
         removed_cells=removed_cells,
     )

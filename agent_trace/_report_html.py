@@ -31,30 +31,36 @@ body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvet
 main { max-width:1100px; margin:0 auto; padding:28px 24px 48px; }
 h1 { font-size:22px; margin:0 0 4px; } h2 { font-size:16px; margin:0 0 12px; }
 .sub { color:var(--muted); margin:0 0 20px; }
+.note { color:var(--muted); font-size:12px; margin:8px 0 0; }
 code { font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(118px,1fr)); gap:12px;
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(110px,1fr)); gap:12px;
   margin-bottom:16px; }
 .card, section { background:var(--card); border:1px solid var(--line); border-radius:10px; }
-.card { padding:12px 14px; } .card b { display:block; font-size:22px; }
+.card { padding:12px 14px; } .card b { display:block; font-size:22px; white-space:nowrap; }
 .card span { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-section { padding:16px 18px; margin-bottom:16px; break-inside:avoid; }
-.grid2 { display:grid; grid-template-columns:1fr 1fr; gap:16px; }
+section { padding:16px 18px; margin-bottom:16px; }
+section.chart-box { break-inside:avoid; }
+.grid2 { display:grid; grid-template-columns:1fr 1fr; gap:16px; margin-bottom:16px; }
 .grid2 section { margin-bottom:0; }
 .legend { display:flex; flex-wrap:wrap; gap:14px; margin:8px 0 0; color:var(--muted);
   font-size:12px; }
 .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; }
 svg { display:block; width:100%; height:auto; }
-svg text { font:11px system-ui,sans-serif; fill:var(--ink); }
+svg text { font:12px system-ui,sans-serif; fill:var(--ink); }
 svg .muted { fill:var(--muted); }
+.scroll { overflow-x:auto; }
 table { width:100%; border-collapse:collapse; font-size:13px; }
-th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:right;
-  white-space:nowrap; }
+th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:right; }
+td { font-variant-numeric:tabular-nums; }
 th:first-child, td:first-child, td.text, th.text { text-align:left; }
-td.path { white-space:normal; word-break:break-all; }
-th { background:#fafbfd; position:sticky; top:0; cursor:pointer; user-select:none; }
-th[aria-sort=ascending]::after { content:" ▲"; } th[aria-sort=descending]::after { content:" ▼"; }
+td.path, td.text { overflow-wrap:anywhere; }
+td.models { font-size:12px; color:var(--muted); min-width:9em; }
+th { background:#fafbfd; position:sticky; top:0; white-space:nowrap; }
+th[data-sort] { cursor:pointer; user-select:none; }
+th[aria-sort=ascending]::after { content:" \\25B2"; }
+th[aria-sort=descending]::after { content:" \\25BC"; }
 tbody tr:hover { background:#f3f1ff; }
-.bar { display:flex; width:120px; height:10px; border-radius:3px; overflow:hidden;
+.bar { display:flex; width:90px; height:10px; border-radius:3px; overflow:hidden;
   background:#eef0f4; }
 .bar i { display:block; height:100%; }
 .empty { color:var(--muted); }
@@ -62,16 +68,19 @@ footer { color:var(--muted); font-size:12px; margin-top:24px; }
 @media (max-width:800px) { .grid2 { grid-template-columns:1fr; } }
 @media print {
   body { background:#fff; font-size:11px; } main { max-width:none; padding:0; }
-  section, .card { border-color:#ccc; } th { position:static; cursor:auto; }
-  tr { break-inside:avoid; } .grid2 { grid-template-columns:1fr 1fr; }
+  section, .card { border-color:#ccc; } th { position:static; }
+  th[aria-sort]::after { content:""; }
+  .bar-col { display:none; } .scroll { overflow:visible; }
+  tr { break-inside:avoid; } table { font-size:11px; } th, td { padding:3px 5px; }
 }
 """
 
 _SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
-  var heads = table.querySelectorAll("th");
-  heads.forEach(function (th, col) {
-    th.addEventListener("click", function () {
+  var heads = table.querySelectorAll("th[data-sort]");
+  heads.forEach(function (th) {
+    var col = th.cellIndex, numeric = th.getAttribute("data-sort") === "number";
+    function sort() {
       var asc = th.getAttribute("aria-sort") !== "ascending";
       heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
       th.setAttribute("aria-sort", asc ? "ascending" : "descending");
@@ -79,11 +88,16 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
       var rows = Array.prototype.slice.call(body.rows);
       rows.sort(function (a, b) {
         var x = a.cells[col].getAttribute("data-v"), y = b.cells[col].getAttribute("data-v");
-        var nx = parseFloat(x), ny = parseFloat(y), r;
-        if (!isNaN(nx) && !isNaN(ny)) { r = nx - ny; } else { r = x < y ? -1 : x > y ? 1 : 0; }
+        var r = numeric ? parseFloat(x) - parseFloat(y)
+          : x.localeCompare(y, undefined, {numeric: true});
         return asc ? r : -r;
       });
       rows.forEach(function (row) { body.appendChild(row); });
+    }
+    th.tabIndex = 0;
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); }
     });
   });
 });
@@ -113,7 +127,7 @@ def _stacked_bars(
     title: str,
     *,
     label_w: int = 200,
-    bar_w: int = 560,
+    bar_w: int = 730,
 ) -> str:
     """Horizontal stacked bars: ``rows`` of ``(label, [(value, colour, name), ...])``."""
     if not rows:
@@ -162,27 +176,35 @@ def _model_chart(total: Tally, title: str) -> str:
     ]
     if not rows:
         return '<p class="empty">No lines attributed to an agent.</p>'
-    return _stacked_bars(rows, title, label_w=190, bar_w=200) + _legend(
+    return _stacked_bars(rows, title, label_w=215, bar_w=205) + _legend(
         [("AI", COLORS["ai"]), ("Mixed (edited by a person)", COLORS["mixed"])]
     )
 
 
 def _dir_chart(groups: Sequence[ReportGroup], title: str, limit: int = 14) -> str:
     biggest = sorted(groups, key=lambda g: (-g.lines.total, g.key))[:limit]
-    rows = [(g.label, _type_parts(g.lines)) for g in sorted(biggest, key=lambda g: g.key)]
+    rows = [
+        (g.label if g.key != "." else "(root)", _type_parts(g.lines))
+        for g in sorted(biggest, key=lambda g: g.key)
+    ]
     note = ""
     if len(groups) > limit:
-        note = f'<p class="sub">The {limit} largest of {len(groups)} directories.</p>'
-    return _stacked_bars(rows, title, label_w=150, bar_w=240) + _type_legend() + note
+        note = f'<p class="note">The {limit} largest of {len(groups)} directories.</p>'
+    return _stacked_bars(rows, title, label_w=140, bar_w=280) + _type_legend() + note
+
+
+BAR_GREY = "#c9d0dc"
 
 
 def _timeline(points: Sequence[tuple[CommitInfo, Tally]], title: str) -> str:
-    """Bars: lines per commit; line: the commit's AI share."""
+    """Bars: lines per commit (right axis); line: the commit's AI share (left axis)."""
     if not points:
         return '<p class="empty">No commits.</p>'
-    width, height, left, right, top, bottom = 900, 230, 44, 44, 12, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
     n = len(points)
+    labelled = n <= 30
+    width, height, left, right, top = 1000, 260, 48, 56, 12
+    bottom = 62 if labelled else 36
+    plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / n
     biggest = max(t.total for _, t in points) or 1
     out = [
@@ -191,14 +213,12 @@ def _timeline(points: Sequence[tuple[CommitInfo, Tally]], title: str) -> str:
     ]
     for pct in (0, 25, 50, 75, 100):
         y = top + plot_h - pct / 100 * plot_h
+        count = round(biggest * pct / 100)
         out.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e7ee"/>'
             f'<text class="muted" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>'
+            f'<text class="muted" x="{left + plot_w + 6}" y="{y + 4:.1f}">{count:,}</text>'
         )
-    out.append(
-        f'<text class="muted" x="{left + plot_w + 6}" y="{top + 4}">{biggest:,}</text>'
-        f'<text class="muted" x="{left + plot_w + 6}" y="{top + plot_h + 4}">0</text>'
-    )
     path = []
     for i, (info, t) in enumerate(points):
         x = left + i * step
@@ -209,10 +229,16 @@ def _timeline(points: Sequence[tuple[CommitInfo, Tally]], title: str) -> str:
             f"unknown {t.unknown:,} (AI {_pct(t.ai, t.total)})"
         )
         out.append(
-            f'<rect x="{x + step * 0.15:.1f}" y="{top + plot_h - h:.1f}" '
-            f'width="{max(step * 0.7, 0.6):.1f}" height="{h:.1f}" fill="#dfe3ea">'
+            f'<rect class="commit" x="{x + step * 0.15:.1f}" y="{top + plot_h - h:.1f}" '
+            f'width="{max(step * 0.7, 0.6):.1f}" height="{h:.1f}" fill="{BAR_GREY}">'
             f"<title>{_e(tip)}</title></rect>"
         )
+        if labelled:
+            cx, cy = x + step / 2, top + plot_h + 14
+            out.append(
+                f'<text class="muted" x="{cx:.1f}" y="{cy:.1f}" text-anchor="end" '
+                f'transform="rotate(-35 {cx:.1f} {cy:.1f})">{_e(info.sha[:7])}</text>'
+            )
         if t.total:
             y = top + plot_h - (t.ai / t.total) * plot_h
             path.append(f"{x + step / 2:.1f},{y:.1f}")
@@ -223,20 +249,24 @@ def _timeline(points: Sequence[tuple[CommitInfo, Tally]], title: str) -> str:
         )
         if len(path) <= 120:
             for point in path:
-                cx, cy = point.split(",")
-                out.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{COLORS["ai"]}"/>')
+                cx_, cy_ = point.split(",")
+                out.append(f'<circle cx="{cx_}" cy="{cy_}" r="3.5" fill="{COLORS["ai"]}"/>')
     first, last = points[0][0], points[-1][0]
+    span = (
+        first.date[:10]
+        if first.date[:10] == last.date[:10]
+        else (f"{first.date[:10]} to {last.date[:10]}")
+    )
     out.append(
-        f'<text class="muted" x="{left}" y="{height - 14}">{_e(first.date[:10])}</text>'
-        f'<text class="muted" x="{left + plot_w}" y="{height - 14}" text-anchor="end">'
-        f"{_e(last.date[:10])}</text>"
-        f'<text class="muted" x="{left + plot_w / 2:.0f}" y="{height - 14}" '
-        f'text-anchor="middle">{n:,} commit{"" if n == 1 else "s"}</text>'
+        f'<text class="muted" x="{left + plot_w / 2:.0f}" y="{height - 6}" '
+        f'text-anchor="middle">{n:,} commit{"" if n == 1 else "s"}, oldest first'
+        f" ({_e(span)})</text>"
     )
     out.append("</svg>")
     return "".join(out) + _legend(
-        [("AI share of the commit's lines", COLORS["ai"]), ("lines (right axis)", "#dfe3ea")]
-    )
+        [("AI share of the commit's lines (left axis)", COLORS["ai"]),
+         ("lines (right axis)", BAR_GREY)]
+    )  # fmt: skip
 
 
 def _bar(t: Tally) -> str:
@@ -259,15 +289,32 @@ def _models_text(t: Tally) -> str:
     return ", ".join(f"{m} {sum(per.values()):,}" for m, per in items)
 
 
-def _group_table(groups: Sequence[ReportGroup], by: str, ranged: bool) -> str:
-    head = [by.capitalize(), "Added" if ranged else "Lines", "AI", "Mixed", "Human", "Unknown"]
-    head += ["AI share", ""] + (["Removed"] if ranged else []) + ["Models"]
-    ths = "".join(
-        f'<th class="text" scope="col">{_e(h)}</th>'
-        if i == 0 or h == "Models"
-        else f'<th scope="col">{_e(h)}</th>'
-        for i, h in enumerate(head)
+def _head(columns: Sequence[tuple[str, str | None]]) -> str:
+    """``<th>`` cells: ``(label, "text" | "number" | None)``; ``None`` does not sort."""
+    out = []
+    for label, kind in columns:
+        classes = ' class="text"' if kind == "text" else ""
+        if kind is None:
+            out.append(f'<th class="bar-col" scope="col">{_e(label)}</th>')
+        else:
+            out.append(f'<th{classes} scope="col" data-sort="{kind}">{_e(label)}</th>')
+    return "".join(out)
+
+
+def _table(columns: Sequence[tuple[str, str | None]], rows: Sequence[str]) -> str:
+    return (
+        f'<div class="scroll"><table class="sortable"><thead><tr>{_head(columns)}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _group_table(groups: Sequence[ReportGroup], by: str, ranged: bool) -> str:
+    columns: list[tuple[str, str | None]] = [(by.capitalize(), "text")]
+    columns += [("Added" if ranged else "Lines", "number"), ("AI", "number")]
+    columns += [("Mixed", "number"), ("Human", "number"), ("Unknown", "number")]
+    columns += [("AI share", "number"), ("", None)]
+    columns += [("Removed", "number")] if ranged else []
+    columns.append(("Models", "text"))
     rows = []
     for g in groups:
         t = g.lines
@@ -275,33 +322,34 @@ def _group_table(groups: Sequence[ReportGroup], by: str, ranged: bool) -> str:
         cells = [f'<td class="path" data-v="{_e(g.label)}">{_e(g.label)}</td>']
         cells += [_num(t.total), _num(t.ai), _num(t.mixed), _num(t.human), _num(t.unknown)]
         cells.append(f'<td data-v="{ai_share:.4f}">{_pct(t.ai, t.total)}</td>')
-        cells.append(f'<td data-v="{ai_share:.4f}">{_bar(t)}</td>')
+        cells.append(f'<td class="bar-col">{_bar(t)}</td>')
         if ranged:
             cells.append(_num(g.removed.total if g.removed is not None else 0))
         models = _models_text(t)
-        cells.append(f'<td class="text" data-v="{_e(models)}">{_e(models)}</td>')
+        cells.append(f'<td class="text models" data-v="{_e(models)}">{_e(models)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f'<table class="sortable"><thead><tr>{ths}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return _table(columns, rows)
 
 
 def _commit_table(report: Report) -> str:
-    head = ["Commit", "Date", "Author", "Added", "AI", "Mixed", "Human", "Unknown", "Removed"]
-    head.append("Subject")
-    ths = "".join(
-        f'<th class="text" scope="col">{h}</th>'
-        if h in ("Commit", "Date", "Author", "Subject")
-        else f'<th scope="col">{h}</th>'
-        for h in head
-    )
+    columns: list[tuple[str, str | None]] = [
+        ("Commit", "number"),
+        ("Date", "text"),
+        ("Author", "text"),
+        ("Added", "number"),
+        ("AI", "number"),
+        ("Mixed", "number"),
+        ("Human", "number"),
+        ("Unknown", "number"),
+        ("Removed", "number"),
+        ("Subject", "text"),
+    ]
     rows = []
-    for c in report.changes:
+    for i, c in enumerate(report.changes):
         t = c.added
         note = " (merge)" if c.merge else ("" if c.linked else " (no record)")
         cells = [
-            f'<td data-v="{c.info.time}"><code>{_e(c.info.sha[:10])}</code></td>',
+            f'<td data-v="{i}"><code>{_e(c.info.sha[:10])}</code></td>',
             f'<td class="text" data-v="{c.info.time}">{_e(c.info.date[:10])}</td>',
             f'<td class="text" data-v="{_e(c.info.author)}">{_e(c.info.author)}</td>',
             _num(t.total),
@@ -314,10 +362,7 @@ def _commit_table(report: Report) -> str:
             f"{_e(note)}</td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f'<table class="sortable"><thead><tr>{ths}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return _table(columns, rows)
 
 
 def _card(value: str, label: str) -> str:
@@ -355,9 +400,9 @@ def report_html(
             "lines added are those at the tip written by these commits."
         )
         cards = [
-            _card(f"+{total.total:,}", "lines added"),
-            _card(f"-{removed.total:,}", "lines removed"),
-            _card(_pct(total.ai, total.total), "AI share of added"),
+            _card(f"+{total.total:,}" if total.total else "0", "added"),
+            _card(f"-{removed.total:,}" if removed.total else "0", "removed"),
+            _card(_pct(total.ai, total.total), "AI share"),
         ]
     else:
         sub = f"Every line of {report.files:,} text files, labelled as trace blame labels it."
@@ -367,10 +412,10 @@ def report_html(
             _card(_pct(total.ai, total.total), "AI share"),
         ]
     cards += [
-        _card(f"{total.ai:,}", "AI lines"),
-        _card(f"{total.mixed:,}", "mixed lines"),
-        _card(f"{total.human:,}", "human lines"),
-        _card(f"{total.unknown:,}", "unknown lines"),
+        _card(f"{total.ai:,}", "AI"),
+        _card(f"{total.mixed:,}", "mixed"),
+        _card(f"{total.human:,}", "human"),
+        _card(f"{total.unknown:,}", "unknown"),
         _card(f"{len(total.models):,}", "models"),
     ]
     overall = _stacked_bars(
@@ -389,16 +434,24 @@ def report_html(
         timeline_title = "Lines still present, by the commit that wrote them (oldest first)"
     table_groups = report.groups(by, depth=depth)
     sections = [
-        f"<section><h2>Lines by contributor</h2>{overall}{_type_legend()}</section>",
+        '<section class="chart-box"><h2>Lines by contributor</h2>'
+        f"{overall}{_type_legend()}</section>",
         '<div class="grid2">'
-        f"<section><h2>By model</h2>{_model_chart(total, 'Agent lines by model')}</section>"
-        f"<section><h2>By directory</h2>{_dir_chart(dirs, 'Lines by directory')}</section>"
+        '<section class="chart-box"><h2>By model</h2>'
+        f"{_model_chart(total, 'Agent lines by model')}</section>"
+        '<section class="chart-box"><h2>By directory</h2>'
+        f"{_dir_chart(dirs, 'Lines by directory')}</section>"
         "</div>",
-        f'<section style="margin-top:16px"><h2>{_e(timeline_title)}</h2>'
+        f'<section class="chart-box"><h2>{_e(timeline_title)}</h2>'
         f"{_timeline(points, timeline_title)}</section>",
     ]
     if ranged and report.changes:
-        sections.append(f"<section><h2>Commits</h2>{_commit_table(report)}</section>")
+        sections.append(
+            f"<section><h2>Commits</h2>{_commit_table(report)}"
+            '<p class="note">Per commit: the lines each commit added and removed. A line '
+            "added and removed again inside the range counts in both commits, but not in "
+            "the totals above, which compare the tip with the base.</p></section>"
+        )
     sections.append(
         f"<section><h2>By {_e(by)} ({len(table_groups):,})</h2>"
         f"{_group_table(table_groups, by, ranged)}</section>"
