@@ -316,35 +316,32 @@ def _committed(hunk: _Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> Ite
     """The lines of one blame hunk, labelled by the records of the hunk's commit."""
     has_records = lookup.has_records(hunk.commit)
     table = lookup.lines(hunk.commit, hunk.orig_path) if has_records else {}
+    missing = "not-in-record" if has_records else "no-record"
+    count = len(lines)
     for k in range(hunk.count):
         final = hunk.final_line + k
         orig = hunk.orig_line + k
-        base = BlameLine(
+        text = lines[final - 1] if final <= count else b""
+        hit = table.get(orig)
+        if hit is None:
+            yield BlameLine(
+                line=final,
+                commit=hunk.commit,
+                orig_line=orig,
+                orig_path=hunk.orig_path,
+                type="unknown",
+                evidence=missing,
+                text=text,
+            )
+            continue
+        yield BlameLine(
             line=final,
             commit=hunk.commit,
             orig_line=orig,
             orig_path=hunk.orig_path,
-            type="unknown",
-            evidence="no-record",
-            text=lines[final - 1] if final - 1 < len(lines) else b"",
-        )
-        if not has_records:
-            yield base
-            continue
-        hit = table.get(orig)
-        if hit is None:
-            yield attrs.evolve(base, evidence="not-in-record")
-            continue
-        confidence, evidence = hit.provenance()
-        yield attrs.evolve(
-            base,
-            type=hit.type,
-            model_id=hit.model_id,
-            trace_id=hit.record.id,
-            conversation_url=hit.conversation_url,
-            confidence=confidence,
-            evidence=evidence,
+            text=text,
             hit=hit,
+            **lookup.label(hit),
         )
 
 

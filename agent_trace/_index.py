@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +206,28 @@ class TraceIndex:
         query += " ORDER BY r.offset"
         with self._open() as conn:
             return [(int(a), int(b), int(c)) for a, b, c in conn.execute(query, args)]
+
+    def lookup_many(
+        self, revisions: Iterable[str], paths: Iterable[str]
+    ) -> list[tuple[int, int, int]]:
+        """``(offset, length, line)`` of the records of any of ``revisions`` touching any
+        of ``paths``, in file order: one refresh and one query for all of them."""
+        self.refresh()
+        with self._open() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_rev (v TEXT PRIMARY KEY)")
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_path (v TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM want_rev")
+            conn.execute("DELETE FROM want_path")
+            conn.executemany("INSERT OR IGNORE INTO want_rev VALUES (?)", ((r,) for r in revisions))
+            conn.executemany("INSERT OR IGNORE INTO want_path VALUES (?)", ((p,) for p in paths))
+            rows = conn.execute(
+                "SELECT DISTINCT r.offset, r.length, r.line FROM records r"
+                " JOIN paths p ON p.offset = r.offset"
+                " WHERE p.path IN (SELECT v FROM want_path)"
+                " AND p.revision IN (SELECT v FROM want_rev)"
+                " ORDER BY r.offset"
+            ).fetchall()
+        return [(int(a), int(b), int(c)) for a, b, c in rows]
 
     def revisions(self) -> list[str]:
         """Every revision with at least one record."""

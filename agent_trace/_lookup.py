@@ -97,11 +97,10 @@ class RecordLookup:
         commits = set(commits)
         found: dict[str, list[StoredRecord]] = {}
         if commits:
-            for path in set(paths):
-                for stored in store.file.for_path(path, store.issues):
-                    revision = stored.record.revision
-                    if revision in commits:
-                        found.setdefault(revision, []).append(stored)
+            for stored in store.file.for_commits(commits, set(paths), store.issues):
+                revision = stored.record.revision
+                if revision in commits:
+                    found.setdefault(revision, []).append(stored)
             if store.notes is not None:
                 for commit, stored_list in store.notes.for_commits(commits, store.issues).items():
                     for stored in stored_list:
@@ -109,6 +108,24 @@ class RecordLookup:
                             found.setdefault(commit, []).append(stored)
         self.records = found
         self._lines: dict[tuple[str, str], dict[int, Hit]] = {}
+        self._labels: dict[int, dict[str, Any]] = {}
+
+    def label(self, hit: Hit) -> dict[str, Any]:
+        """``type``, ``model_id``, ``trace_id``, ``conversation_url``, ``confidence`` and
+        ``evidence`` of the lines ``hit`` covers (computed once per range)."""
+        found = self._labels.get(id(hit))
+        if found is None:
+            confidence, evidence = hit.provenance()
+            found = {
+                "type": hit.type,
+                "model_id": hit.model_id,
+                "trace_id": hit.record.id,
+                "conversation_url": hit.conversation_url,
+                "confidence": confidence,
+                "evidence": evidence,
+            }
+            self._labels[id(hit)] = found
+        return found
 
     def has_records(self, commit: str) -> bool:
         return commit in self.records

@@ -84,6 +84,14 @@ class FileBackend:
             return []
         return self._read(self.index.lookup(path=path), issues)
 
+    def for_commits(
+        self, commits: Iterable[str], paths: Iterable[str], issues: list[StoreIssue] | None = None
+    ) -> list[StoredRecord]:
+        """Records of any of ``commits`` touching any of ``paths`` (each read once)."""
+        if not self.traces_path.exists():
+            return []
+        return self._read(self.index.lookup_many(commits, paths), issues)
+
     def _read(
         self, hits: list[tuple[int, int, int]], issues: list[StoreIssue] | None
     ) -> list[StoredRecord]:
