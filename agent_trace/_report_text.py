@@ -37,6 +37,11 @@ def _models(tally: Tally, limit: int = 3) -> str:
     return text
 
 
+def _counts(t: Tally) -> list[str]:
+    """total, ai, mixed, human, unknown as table cells."""
+    return [f"{n:,}" for n in (t.total, t.ai, t.mixed, t.human, t.unknown)]
+
+
 def summary_line(tally: Tally) -> str:
     """``ai 17 (50.0%) · mixed 1 (2.9%) · human 3 (8.8%) · unknown 13 (38.2%)``"""
     total = tally.total
@@ -79,8 +84,7 @@ def _group_rows(groups: Sequence[ReportGroup], by: str, ranged: bool) -> list[li
     rows = [head]
     for g in groups:
         t = g.lines
-        row = [g.label, f"{t.total:,}", f"{t.ai:,}", f"{t.mixed:,}", f"{t.human:,}"]
-        row += [f"{t.unknown:,}", share(t.ai, t.total)]
+        row = [g.label, *_counts(t), share(t.ai, t.total)]
         if ranged:
             row.append(f"{g.removed.total:,}" if g.removed is not None else "")
         row.append(_models(t))
@@ -127,11 +131,7 @@ def _commit_rows(changes: Sequence[CommitChange]) -> list[list[str]]:
                 c.info.sha[:10],
                 c.info.date[:10],
                 c.info.author,
-                f"{t.total:,}",
-                f"{t.ai:,}",
-                f"{t.mixed:,}",
-                f"{t.human:,}",
-                f"{t.unknown:,}",
+                *_counts(t),
                 f"{c.removed:,}",
                 subject + c.info.subject,
             ]
@@ -179,8 +179,7 @@ def _md_groups(report: Report, by: Grouping, depth: int | None, top: int | None)
     rows = []
     for g in shown:
         t = g.lines
-        row = [_md(g.label), f"{t.total:,}", f"{t.ai:,}", f"{t.mixed:,}", f"{t.human:,}"]
-        row += [f"{t.unknown:,}", share(t.ai, t.total)]
+        row = [_md(g.label), *_counts(t), share(t.ai, t.total)]
         if ranged:
             row.append(f"{g.removed.total:,}" if g.removed is not None else "")
         rows.append(row)
@@ -239,11 +238,7 @@ def report_markdown(
                 [
                     f"`{c.info.sha[:10]}`",
                     _md(subject),
-                    f"{t.total:,}",
-                    f"{t.ai:,}",
-                    f"{t.mixed:,}",
-                    f"{t.human:,}",
-                    f"{t.unknown:,}",
+                    *_counts(t),
                     f"{c.removed:,}",
                 ]
             )
