@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import attrs
 
 from ._git import Git
+from ._lines import is_binary
 
 __all__ = [
     "FileDiff",
@@ -19,7 +20,9 @@ __all__ = [
     "log_diffs",
     "merge_added",
     "parents_of",
+    "text_files",
     "tree_files",
+    "under",
 ]
 
 _HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -195,6 +198,33 @@ def line_runs(lines: Sequence[int]) -> tuple[tuple[int, int], ...]:
         else:
             out.append((line, 1))
     return tuple(out)
+
+
+def under(path: str | None, prefixes: Sequence[str]) -> bool:
+    """``path`` is one of ``prefixes`` or inside one (no prefixes: every path)."""
+    if path is None:
+        return False
+    return not prefixes or any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def text_files(
+    git: Git, revision: str, prefixes: Sequence[str] = ()
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """``(path, content)`` of the text files of ``revision`` under ``prefixes`` (one
+    ``ls-tree`` and one ``cat-file --batch``), and ``(path, reason)`` of those skipped
+    (binary, not a regular file)."""
+    files, others = tree_files(git, revision)
+    files = [f for f in files if under(f[0], prefixes)]
+    skipped = [(p, "not a regular file") for p in others if under(p, prefixes)]
+    blobs = git.read_blobs([blob for _, blob in files])
+    texts = []
+    for path, blob in files:
+        data = blobs.get(blob, b"")
+        if is_binary(data):
+            skipped.append((path, "binary"))
+        else:
+            texts.append((path, data))
+    return texts, skipped
 
 
 def tree_files(git: Git, revision: str) -> tuple[list[tuple[str, str]], list[str]]:

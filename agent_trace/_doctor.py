@@ -4,7 +4,6 @@ failures, damaged records)."""
 
 from __future__ import annotations
 
-import functools
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,9 +11,8 @@ from typing import Any, Literal
 
 import attrs
 
-from ._anchors import ContentIndex
-from ._blame import blame_file
-from ._commits import tree_files
+from ._blame import blame_many
+from ._commits import text_files
 from ._hooks import hook_states
 from ._notes import NOTES_REF
 from ._store import TraceStore
@@ -68,23 +66,11 @@ class Problem:
 
 def coverage(store: TraceStore, revision: str, paths: Iterable[str] = ()) -> Coverage:
     """Blame every text file of ``revision`` (a full SHA), or those under ``paths``."""
-    prefixes = [p.rstrip("/") for p in paths]
-    files, skipped_paths = tree_files(store.repository.git, revision)
-    if prefixes:
-        files = [f for f in files if any(f[0] == p or f[0].startswith(p + "/") for p in prefixes)]
-    blobs = store.repository.git.read_blobs([blob for _, blob in files])
-    # One content index for every file (blame builds it only if some line needs it).
-    index = functools.cache(lambda: ContentIndex(s.record for s in store.records()))
-    skipped = [(p, "not a regular file") for p in skipped_paths]
+    prefixes = [p.strip("/") for p in paths if p.strip("/")]
+    texts, skipped = text_files(store.repository.git, revision, prefixes)
     types = dict.fromkeys(("ai", "human", "mixed", "unknown"), 0)
-    counts = {"files": 0, "lines": 0, "record": 0, "content": 0, "unknown": 0}
-    for path, blob in files:
-        data = blobs.get(blob, b"")
-        if b"\0" in data[:8000]:
-            skipped.append((path, "binary"))
-            continue
-        result = blame_file(store, path, revision=revision, content_index=index)
-        counts["files"] += 1
+    counts = {"lines": 0, "record": 0, "content": 0, "unknown": 0}
+    for result in blame_many(store, revision, texts):
         for line in result.lines:
             counts["lines"] += 1
             kind = line.type if line.type in types else "unknown"
@@ -97,7 +83,7 @@ def coverage(store: TraceStore, revision: str, paths: Iterable[str] = ()) -> Cov
                 counts["record"] += 1
     return Coverage(
         revision=revision,
-        files=counts["files"],
+        files=len(texts),
         lines=counts["lines"],
         by_record=counts["record"],
         by_content=counts["content"],

@@ -15,6 +15,7 @@ __all__ = [
     "MIXED_KEPT",
     "MIXED_SIMILAR",
     "align",
+    "is_binary",
     "is_mixed_edit",
     "kept_share",
     "line_keys",
@@ -30,6 +31,11 @@ letters or digits (a short line replaced is rewritten)."""
 MIXED_SIMILAR = 0.6
 
 _ALNUM = re.compile(rb"[A-Za-z0-9\x80-\xff]")
+
+
+def is_binary(data: bytes) -> bool:
+    """Git's rule: a NUL byte in the first 8000 bytes."""
+    return b"\0" in data[:8000]
 
 
 def line_keys(lines: Sequence[bytes]) -> list[int]:

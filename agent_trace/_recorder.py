@@ -27,7 +27,7 @@ import attrs
 
 from ._blame import repo_relative
 from ._git import GitError, Repository
-from ._lines import align, line_keys, pair_edits, split_lines, unmatched_gaps
+from ._lines import align, is_binary, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
 from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
@@ -72,10 +72,6 @@ def current_recorder() -> Recorder | None:
     """The recorder active in this context (inside ``with Recorder(...)`` or a function
     decorated with one), or ``None``."""
     return _current.get()
-
-
-def _is_binary(data: bytes) -> bool:
-    return b"\0" in data[:8000]  # git's rule
 
 
 class _Snapshot:
@@ -564,7 +560,7 @@ class Recorder:
             old = None  # compared through the pending keys below
         else:
             old = self._last_known(path)
-        if (old is not None and _is_binary(old)) or (after is not None and _is_binary(after)):
+        if (old is not None and is_binary(old)) or (after is not None and is_binary(after)):
             log.info("agent-trace: %s is binary; not attributed", path)
             existed_before = old is not None or known is not None
             if after is None:

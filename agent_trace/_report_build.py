@@ -8,9 +8,17 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ._anchors import ContentIndex
 from ._blame import BlameLine, blame_many
-from ._commits import FileDiff, LoggedCommit, diff_commit, log_diffs, merge_added, tree_files
+from ._commits import (
+    FileDiff,
+    LoggedCommit,
+    diff_commit,
+    log_diffs,
+    merge_added,
+    text_files,
+    under,
+)
 from ._git import BadRevision, Git
-from ._lines import split_lines
+from ._lines import is_binary, split_lines
 from ._lookup import Hit, RecordLookup
 from ._report import Cell, CommitChange, CommitInfo, Progress, Report, Tally
 from ._store import TraceStore
@@ -27,16 +35,6 @@ def parse_range(git: Git, spec: str) -> tuple[str | None, str]:
         return None, git.resolve_commit(spec)
     left, _, right = spec.partition("..")
     return git.resolve_commit(left or "HEAD"), git.resolve_commit(right or "HEAD")
-
-
-def _under(path: str | None, prefixes: Sequence[str]) -> bool:
-    if path is None:
-        return False
-    return not prefixes or any(path == p or path.startswith(p + "/") for p in prefixes)
-
-
-def _is_binary(data: bytes) -> bool:
-    return b"\0" in data[:8000]
 
 
 class _Runs:
@@ -116,17 +114,7 @@ def _snapshot(
     index: Callable[[], ContentIndex],
 ) -> Report:
     git = store.repository.git
-    files, skipped_paths = tree_files(git, revision)
-    files = [f for f in files if _under(f[0], prefixes)]
-    skipped = [(p, "not a regular file") for p in skipped_paths if _under(p, prefixes)]
-    blobs = git.read_blobs([blob for _, blob in files])
-    texts = []
-    for path, blob in files:
-        data = blobs.get(blob, b"")
-        if _is_binary(data):
-            skipped.append((path, "binary"))
-        else:
-            texts.append((path, data))
+    texts, skipped = text_files(git, revision, prefixes)
     meta: dict[str, dict[str, str]] = {}
     results = blame_many(
         store,
@@ -194,10 +182,10 @@ def _range(
     diffs = [
         d
         for d in diff_commit(git, tip, base)
-        if not d.submodule and (_under(d.new_path, prefixes) or _under(d.old_path, prefixes))
+        if not d.submodule and (under(d.new_path, prefixes) or under(d.old_path, prefixes))
     ]
-    new_blobs = [d.new_blob for d in diffs if d.new_blob and _under(d.new_path, prefixes)]
-    old_blobs = [d.old_blob for d in diffs if d.old_blob and _under(d.old_path, prefixes)]
+    new_blobs = [d.new_blob for d in diffs if d.new_blob and under(d.new_path, prefixes)]
+    old_blobs = [d.old_blob for d in diffs if d.old_blob and under(d.old_path, prefixes)]
     blobs = git.read_blobs(sorted(set(new_blobs) | set(old_blobs)))
     skipped: list[tuple[str, str]] = []
     tip_texts: list[tuple[str, bytes]] = []
@@ -206,16 +194,16 @@ def _range(
     for d in diffs:
         new = blobs.get(d.new_blob or "", b"")
         old = blobs.get(d.old_blob or "", b"")
-        if d.binary or _is_binary(new) or _is_binary(old):
+        if d.binary or is_binary(new) or is_binary(old):
             skipped.append((d.new_path or d.old_path or "", "binary"))
             continue
-        if d.new_path is not None and d.new_blob and _under(d.new_path, prefixes):
+        if d.new_path is not None and d.new_blob and under(d.new_path, prefixes):
             tip_texts.append((d.new_path, new))
         if (
             d.old_path is not None
             and d.old_blob
             and base is not None
-            and _under(d.old_path, prefixes)
+            and under(d.old_path, prefixes)
         ):
             spans = [(s, s + n - 1) for s, n, _, _ in d.hunks if n > 0]
             if spans:
@@ -276,12 +264,14 @@ def _changes(
     that commit (its records, then content), and the number of lines it removed."""
     git = store.repository.git
     per_commit: list[tuple[LoggedCommit, list[FileDiff]]] = []
-    merges = [c for c in logged if len(c.parents) > 1]
+    merges = sum(1 for c in logged if len(c.parents) > 1)
+    merged = 0
     for commit in logged:
         if len(commit.parents) > 1:
             files = merge_added([diff_commit(git, commit.sha, p) for p in commit.parents])
+            merged += 1
             if progress is not None:
-                progress("diffing merges", merges.index(commit) + 1, len(merges))
+                progress("diffing merges", merged, merges)
         else:
             files = list(commit.files)
         kept = [
@@ -289,7 +279,7 @@ def _changes(
             for d in files
             if not d.binary
             and not d.submodule
-            and (_under(d.new_path, prefixes) or _under(d.old_path, prefixes))
+            and (under(d.new_path, prefixes) or under(d.old_path, prefixes))
         ]
         per_commit.append((commit, kept))
     lookup = RecordLookup(
@@ -302,7 +292,7 @@ def _changes(
     for commit, files in per_commit:
         linked = lookup.has_records(commit.sha)
         for d in files:
-            if d.new_path is None or not _under(d.new_path, prefixes):
+            if d.new_path is None or not under(d.new_path, prefixes):
                 continue
             table = lookup.lines(commit.sha, d.new_path) if linked else {}
             found = {line: table.get(line) for line in d.added_lines()}
@@ -315,7 +305,7 @@ def _changes(
         added = Tally()
         removed = 0
         for d in files:
-            if len(commit.parents) <= 1 and _under(d.old_path, prefixes):
+            if len(commit.parents) <= 1 and under(d.old_path, prefixes):
                 removed += sum(old_count for _, old_count, _, _ in d.hunks)
             labelled = labels.get((commit.sha, d.new_path or ""))
             if not labelled:
