@@ -12,6 +12,7 @@ import mmh3
 from ._hashing import split_lines
 
 __all__ = [
+    "patch_mapping",
     "MIXED_KEPT",
     "MIXED_SIMILAR",
     "align",
@@ -124,3 +125,34 @@ def unmatched_gaps(
         out.append((list(range(j, end)), list(range(old_start, old_end))))
         j = end
     return out
+
+
+def patch_mapping(
+    old_count: int, hunks: Sequence[tuple[int, Sequence[str]]]
+) -> list[int | None] | None:
+    """For each line after a unified patch, the 0-based line it was before (``None``:
+    added), from ``(old_start, lines)`` hunks (``old_start`` 1-based; lines prefixed
+    ``' '``, ``'-'`` or ``'+'``). ``None`` when the hunks do not fit ``old_count`` lines."""
+    mapping: list[int | None] = []
+    old = 0
+    for start, lines in hunks:
+        first = max(start - 1, 0)  # jsdiff's structuredPatch: 1-based, also when inserting
+        if first < old or first > old_count:
+            return None
+        mapping.extend(range(old, first))
+        old = first
+        for line in lines:
+            sign = line[:1]
+            if sign == " ":
+                mapping.append(old)
+                old += 1
+            elif sign == "-":
+                old += 1
+            elif sign == "+":
+                mapping.append(None)
+            elif sign != "\\":  # "\ No newline at end of file"
+                return None
+        if old > old_count:
+            return None
+    mapping.extend(range(old, old_count))
+    return mapping

@@ -329,13 +329,15 @@ def link_commit(
     rewritten_from: Sequence[str] = (),
     rewrite: str | None = None,
     sources: LinkSources | None = None,
+    pending: PendingState | None = None,
 ) -> LinkResult:
     """Write the final record of ``commit`` (a full SHA) from the pending state.
 
     ``rewritten_from``: the commits it replaces (oldest first), as git's post-rewrite
     hook reports them; their lines keep their labels. ``rewrite`` names the operation
     (``amend``, ``rebase``) for the record's metadata. ``sources`` shares what is read
-    besides the commit between the commits of a batch.
+    besides the commit between the commits of a batch. ``pending``: labels from elsewhere
+    than the repository's pending state (an imported log).
 
     Idempotent: a commit that already has a link record is left alone unless ``force``.
     """
@@ -343,7 +345,7 @@ def link_commit(
         return LinkResult(commit=commit, record=None, already_linked=True)
     sources = sources or LinkSources(store)
     parents, diffs, per_parent = _changes(sources, commit)
-    pending = PendingState(store.directory / "pending")
+    pending = pending or PendingState(store.directory / "pending")
     linker = _Linker(sources, commit, rewritten_from)
     wanted = [
         d

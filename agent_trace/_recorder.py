@@ -18,7 +18,7 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -50,6 +50,7 @@ from .events import (
     TurnFailedEvent,
     TurnStartedEvent,
     Usage,
+    utc_timestamp,
 )
 
 __all__ = ["Recorder", "current_recorder"]
@@ -81,6 +82,12 @@ class _Snapshot:
         self.contents: dict[str, bytes | None] = {}
         for path in paths:
             self.contents[path] = _read(root / path)
+
+    @classmethod
+    def of(cls, contents: Mapping[str, bytes | None]) -> _Snapshot:
+        snapshot = cls.__new__(cls)
+        snapshot.contents = dict(contents)
+        return snapshot
 
 
 def _read(path: Path) -> bytes | None:
@@ -138,6 +145,8 @@ class Recorder:
         emitters: Iterable[EventEmitter] = (),
         fsync: str = "boundary",
         link: bool = True,
+        thread_events: bool = True,
+        resume: bool = False,
     ) -> None:
         self.repo = Path(repo)
         self.tool_name = tool_name
@@ -148,6 +157,12 @@ class Recorder:
         self.emitters = list(emitters)
         self.fsync = fsync
         self.auto_link = link
+        self.thread_events = thread_events
+        """Write ``thread.started``/``thread.completed`` (off when the events come from an
+        agent's own stream, which has its own)."""
+        self.resume = resume
+        """Continue the run ``run_id`` (created if missing) instead of starting a new one:
+        for agents whose hooks run as separate processes."""
         self.dropped = 0
         """Events that could not be written (after retries); logged, never raised."""
         self.links: list[LinkResult] = []
@@ -205,22 +220,37 @@ class Recorder:
         self._pending = PendingState(store.directory / "pending")
         self._head = self._baseline_head = store.repository.read_head()
         self._reflog_seen = len(self._reflog())
-        self._start_state = self._dirty_files()
-        self._run = store.new_run(
-            self.requested_run_id,
-            tool_name=self.tool_name,
-            tool_version=self.tool_version,
-            model_id=self.model_id,
-            conversation_url=self.conversation_url,
-            head=self._head,
-        )
+        fields: dict[str, Any] = {
+            "tool_name": self.tool_name,
+            "tool_version": self.tool_version,
+            "model_id": self.model_id,
+            "conversation_url": self.conversation_url,
+            "head": self._head,
+        }
+        if self.resume and self.requested_run_id is not None:
+            # A later process of the same run: what it knew is in the pending state.
+            self._start_state = {}
+            try:
+                self._run = store.new_run(self.requested_run_id, **fields)
+            except FileExistsError:
+                self._run = store.run(self.requested_run_id)
+                if not self._run.manifest_path.exists():
+                    from ._runs import RunManifest
+
+                    self._run.write_manifest(
+                        RunManifest(run_id=self._run.run_id, created_at=utc_timestamp(), **fields)
+                    )
+        else:
+            self._start_state = self._dirty_files()
+            self._run = store.new_run(self.requested_run_id, **fields)
         self._writer = JsonlWriter(
             self._run.events_path,
             run_id=self._run.run_id,
             fsync=self.fsync,  # type: ignore[arg-type]
         )
         self._token = _current.set(self)
-        self._write(ThreadStartedEvent(thread_id=self._run.run_id))
+        if self.thread_events:
+            self._write(ThreadStartedEvent(thread_id=self._run.run_id))
         return self
 
     def finish(self, exc: BaseException | None = None) -> None:
@@ -229,7 +259,9 @@ class Recorder:
             return
         with self._lock:
             self._check_commits()
-            if exc is None:
+            if not self.thread_events:
+                status = RunStatus.COMPLETED if exc is None else RunStatus.FAILED
+            elif exc is None:
                 usage = Usage(
                     input_tokens=self._usage[0],
                     cached_input_tokens=self._usage[1],
@@ -251,8 +283,10 @@ class Recorder:
                 interrupted = isinstance(exc, KeyboardInterrupt | GeneratorExit)
                 status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
             self._writer.close()
+            if self.resume and exc is None:
+                status = RunStatus.RUNNING  # the run goes on in the next process
             try:
-                self._run.update(status=status)
+                self._run.update(status=status, model_id=self.model_id)
             except (OSError, ValueError) as error:
                 log.warning("agent-trace: could not update %s: %s", self._run.manifest_path, error)
             if self._token is not None:
@@ -315,15 +349,7 @@ class Recorder:
         for I/O problems (they are retried, then logged and counted in ``dropped``)."""
         with self._lock:
             self._check_commits()
-            if isinstance(event, TurnStartedEvent):
-                self._turn += 1
-                self._turn_id = f"turn-{self._turn}"
-            elif isinstance(event, TurnCompletedEvent | TurnFailedEvent):
-                usage = event.usage
-                if usage is not None:
-                    self._usage[0] += usage.input_tokens
-                    self._usage[1] += usage.cached_input_tokens
-                    self._usage[2] += usage.output_tokens
+            self._count(event)
             item = getattr(event, "item", None)
             if isinstance(item, FileChangeItem):
                 paths = [c.path for c in item.changes]
@@ -334,13 +360,73 @@ class Recorder:
                     self._attribute_reported(item, paths, before)
             self._write(event)
 
-    def _write(self, event: ThreadEvent) -> None:
+    def _count(self, event: ThreadEvent) -> None:
+        if isinstance(event, TurnStartedEvent):
+            self._turn += 1
+            self._turn_id = f"turn-{self._turn}"
+        elif isinstance(event, TurnCompletedEvent | TurnFailedEvent):
+            usage = event.usage
+            if usage is not None:
+                self._usage[0] += usage.input_tokens
+                self._usage[1] += usage.cached_input_tokens
+                self._usage[2] += usage.output_tokens
+
+    def _pass_through(self, event: ThreadEvent, ts: str | None = None) -> None:
+        """Write an event of an agent's own stream as it is (``ts``: when the agent says it
+        happened): counted, linked, but not attributed: the caller attributes from
+        work-tree snapshots (:meth:`_attribute_from`)."""
+        with self._lock:
+            self._check_commits()
+            self._count(event)
+            self._write(event, ts)
+
+    def _attribute_from(
+        self,
+        before: Mapping[str, bytes | None],
+        *,
+        item_id: str | None,
+        evidence: str,
+        confidence: float,
+        exact: Mapping[str, list[int | None]] | None = None,
+    ) -> list[FileUpdateChange]:
+        """Attribute to this run's agent the lines of the files in ``before`` that differ
+        now from the contents given there (``None``: the file did not exist). ``exact``
+        maps a path to the old line of each new line (``None``: written), as an agent's
+        own patch says; it replaces the diff where it fits the contents."""
+        with self._lock:
+            contents: dict[str, bytes | None] = {}
+            mappings: dict[str, list[int | None]] = {}
+            for path, content in before.items():
+                for relative in self._relative_paths([path]):
+                    contents[relative] = content
+                    if exact is not None and path in exact:
+                        mappings[relative] = exact[path]
+            label = self._label(item_id, evidence, confidence)
+            return self._attribute(list(contents), _Snapshot.of(contents), label, mappings)
+
+    def _attribute_reported_paths(self, paths: Iterable[str], item_id: str | None) -> None:
+        """Attribute changes to ``paths`` reported without a copy from before: against
+        the last state the run knew (pending state, else the start of the run)."""
+        with self._lock:
+            relative = self._relative_paths(paths)
+            if relative:
+                self._attribute(relative, None, self._label(item_id, "no-snapshot", 0.9))
+
+    def _watch_from(self, head: str | None, reflog_seen: int) -> None:
+        """Continue watching for commits from where an earlier process of the run was."""
+        with self._lock:
+            self._head, self._reflog_seen = head, reflog_seen
+
+    def _watch_state(self) -> tuple[str | None, int]:
+        return self._head, self._reflog_seen
+
+    def _write(self, event: ThreadEvent, ts: str | None = None) -> None:
         writer = self._writer
         if writer is None:
             raise RuntimeError("the recorder is not started: use `with Recorder(...) as rec:`")
         for attempt in range(4):
             try:
-                writer.write(event)
+                writer.write(event, ts=ts)
                 break
             except OSError as exc:
                 if exc.errno not in _RETRYABLE or attempt == 3:
@@ -521,7 +607,11 @@ class Recorder:
         return proc.stdout if proc.returncode == 0 else None
 
     def _attribute(
-        self, paths: list[str], before: _Snapshot | None, label: Label
+        self,
+        paths: list[str],
+        before: _Snapshot | None,
+        label: Label,
+        exact: Mapping[str, list[int | None]] | None = None,
     ) -> list[FileUpdateChange]:
         """Label the lines that changed in ``paths`` since ``before`` (``None``: since the
         last state known) and save the pending state. Returns the changes made."""
@@ -535,7 +625,9 @@ class Recorder:
                 deleted: dict[str, tuple[list[int], list[Label | None]]] = {}
                 order = sorted(paths, key=lambda p: after[p] is not None)  # deletions first
                 for path in order:
-                    change = self._attribute_one(path, before, after[path], label, deleted)
+                    change = self._attribute_one(
+                        path, before, after[path], label, deleted, (exact or {}).get(path)
+                    )
                     if change is not None:
                         changes.append(change)
         except OSError as exc:
@@ -550,6 +642,7 @@ class Recorder:
         after: bytes | None,
         label: Label,
         deleted: dict[str, tuple[list[int], list[Label | None]]],
+        exact: list[int | None] | None = None,
     ) -> FileUpdateChange | None:
         pending = self._pending
         assert pending is not None
@@ -598,7 +691,13 @@ class Recorder:
             if known is None or known.keys != new_keys:
                 pending.save(PendingFile(path=path, keys=new_keys, labels=old_labels))
             return None
-        mapping = align(old_keys, new_keys)
+        fits = (
+            exact is not None
+            and len(exact) == len(new_keys)
+            and all(m is None or (0 <= m < len(old_keys) and old_keys[m] == new_keys[i])
+                    for i, m in enumerate(exact))
+        )  # fmt: skip
+        mapping = exact if fits and exact is not None else align(old_keys, new_keys)
         labels = [old_labels[m] if m is not None else label for m in mapping]
         if old is not None and after is not None:
             _mark_mixed(split_lines(old), split_lines(after), mapping, old_labels, labels)
@@ -631,6 +730,15 @@ class Recorder:
             log.warning("agent-trace: linking new commits failed: %s", exc)
             return []
         self.links.extend(results)
+        for result in results:
+            for emitter in self.emitters:
+                on_link = getattr(emitter, "on_link", None)
+                if on_link is None:
+                    continue
+                try:
+                    on_link(result)
+                except Exception as exc:  # noqa: BLE001 - never stop the agent
+                    log.warning("agent-trace: emitter %r failed on a link: %s", emitter, exc)
         return results
 
     def _reflog(self) -> list[tuple[str, str]]:

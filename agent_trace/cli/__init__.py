@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ._agents import import_, record
 from ._app import EnvironmentProblem, UserError, cli
 from ._blame import blame, hook, hooks, link, runs
 from ._demo import demo
@@ -34,6 +35,8 @@ cli.add_command(notes)
 cli.add_command(doctor)
 cli.add_command(status)
 cli.add_command(report)
+cli.add_command(record)
+cli.add_command(import_)
 schema.add_command(schema_record)
 
 

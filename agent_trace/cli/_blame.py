@@ -378,12 +378,20 @@ def hooks_status(repo: Path) -> None:
     _print_states(states)
 
 
-@click.command(hidden=True)
-@click.argument("name")
-@click.argument("args", nargs=-1)
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("name", metavar="NAME")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def hook(name: str, args: tuple[str, ...]) -> None:
-    """Run by the installed git hooks. Never fails the git operation: problems are
-    printed on one line and logged in .agent-trace/hooks.log."""
+    """Run by hooks: `trace hook claude` takes a Claude Code hook payload on stdin
+    (`trace hook claude --print-settings` prints the .claude/settings.json fragment);
+    post-commit, post-merge and post-rewrite are run by the git hooks `trace hooks
+    install` adds. Never fails the agent or the git operation: problems are printed on
+    one line and logged in .agent-trace/hooks.log."""
+    if name == "claude":
+        from ._agents import claude_hook
+
+        claude_hook(args)
+        return
     from agent_trace._link import link_commit
     from agent_trace._rewrite import link_deferred, parse_rewrite_input, relink_rewritten
     from agent_trace.events import utc_timestamp

@@ -100,19 +100,20 @@ class JsonlWriter:
         """The ``seq`` the next envelope will carry."""
         return self._seq
 
-    def write(self, event: ThreadEvent) -> None:
-        """Append one event in this writer's form."""
+    def write(self, event: ThreadEvent, ts: str | None = None) -> None:
+        """Append one event in this writer's form (``ts``: the envelope's time, when it is
+        not now, e.g. an imported event's)."""
         # The hot path of every recorder: orjson is called directly; `dumps` only when
         # the line needs a closer look.
         body = _dump_event(event)
         with self._lock:
             if self._envelope:
-                event_id, ts = stamp()
+                event_id, now = stamp()
                 data: Any = {
                     "schema_version": self.schema_version,
                     "seq": self._seq,
                     "id": event_id,
-                    "ts": ts,
+                    "ts": ts or now,
                     "run_id": self.run_id,
                     "event": body,
                 }
