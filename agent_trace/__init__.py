@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         range_content_hash,
         split_lines,
     )
+    from ._import import ImportOutcome, import_log
     from ._link import LinkResult, link_commit
     from ._model_ids import normalize_model_id
     from ._notes import NOTES_REF, NotesBackend
@@ -61,8 +62,13 @@ if TYPE_CHECKING:
         validate_record,
         validate_records_file,
     )
+    from ._wrap import RecordOutcome, record_command
 
 __all__ = [
+    "ImportOutcome",
+    "RecordOutcome",
+    "import_log",
+    "record_command",
     "BlameLine",
     "BlameResult",
     "CommitChange",
@@ -131,6 +137,8 @@ __all__ = [
 ]
 
 _HOME = {
+    "_import": ("ImportOutcome", "import_log"),
+    "_wrap": ("RecordOutcome", "record_command"),
     "_blame": ("BlameLine", "BlameResult", "blame_file", "explain_line"),
     "_doctor": ("Coverage", "Problem", "coverage", "problems"),
     "_link": ("LinkResult", "link_commit"),

@@ -94,6 +94,14 @@ EVIDENCE = {
     "not-in-record": "the commit's records do not cover this line",
     "uncommitted": "not committed, and no agent edit of this file is pending",
     "pending:human": "not committed; the agent's last known state of the file did not have it",
+    "reported-snapshot": "the agent reported changing the file; work-tree snapshots before "
+    "and after (trace record)",
+    "command-snapshot": "the file changed while a command or tool of the agent ran "
+    "(work-tree snapshots)",
+    "unreported-snapshot": "the file changed during the agent's run without being reported "
+    "(work-tree snapshots)",
+    "claude-hook": "Claude Code's hook gave the file before the edit and the exact patch",
+    "imported-edit": "an imported log holds the exact edit that wrote the line",
 }
 """What each ``evidence`` value means (``trace blame --explain``)."""
 

@@ -108,6 +108,8 @@ class SnapshotAttributor:
         self.snapshots = snapshots
         self.tree = snapshots.take()
         self.attributed: dict[str, str] = {}
+        self._waiting: dict[str, str] = {}
+        """Changed files no item has explained yet → the tree they were last seen in."""
 
     def observe(self, translated: Translated) -> None:
         """Attribute what changed up to this event (call before it is written)."""
@@ -122,8 +124,13 @@ class SnapshotAttributor:
         if completed and isinstance(item, FileChangeItem):
             reported = set(self.rec._relative_paths(c.path for c in item.changes))
         before, exact = _exact(translated, self.rec.store.root)
-        item_id = item.id if completed and item is not None else None
-        self.step(reported, item_id, command=completed, before=before, exact=exact)
+        self.step(
+            reported,
+            item.id if completed and item is not None else None,
+            command=completed and not isinstance(item, FileChangeItem),
+            before=before,
+            exact=exact,
+        )
 
     def step(
         self,
@@ -133,35 +140,47 @@ class SnapshotAttributor:
         command: bool,
         before: Mapping[str, bytes | None] = {},
         exact: Mapping[str, Any] = {},
+        final: bool = False,
     ) -> None:
-        """Snapshot now; attribute every file changed since the last snapshot."""
+        """Snapshot now and attribute the files changed since their last snapshot: to the
+        item that reports them, else to a command or tool item that just completed, else
+        (``final``) as unreported. Other changes wait for an item to explain them: the
+        agent may have run ahead of the line being read."""
         new = self.snapshots.take()
-        paths = self.snapshots.changed(self.tree, new)
-        own = {self.rec._relative_paths([p])[0]: p for p in before if self.rec._relative_paths([p])}
-        missing = [p for p in own if p not in paths]
-        paths += [p for p in missing if p in reported]  # changed since, but the edit says so
-        if paths:
-            old = self.snapshots.contents(self.tree, paths)
-            groups: dict[tuple[str | None, str, float], dict[str, bytes | None]] = {}
+        for path in self.snapshots.changed(self.tree, new):
+            self._waiting.setdefault(path, self.tree)
+        own: dict[str, str] = {}  # relative path -> the path as the exact edit names it
+        for path in before:
+            for relative in self.rec._relative_paths([path]):
+                own[relative] = path
+                if relative in reported:
+                    self._waiting.setdefault(relative, self.tree)
+        due = [p for p in self._waiting if p in reported or command or final]
+        groups: dict[tuple[str | None, str, float], dict[str, bytes | None]] = {}
+        by_tree: dict[str, list[str]] = {}
+        for path in due:
+            by_tree.setdefault(self._waiting.pop(path), []).append(path)
+        for tree, paths in by_tree.items():
+            old = self.snapshots.contents(tree, paths)
             for path in paths:
-                content = before[own[path]] if path in own else old.get(path)
                 if path in reported:
                     key: tuple[str | None, str, float] = (item_id, "reported", 1.0)
                 elif command:
                     key = (item_id, "command", 0.9)
                 else:
                     key = (None, "unreported", 0.6)
+                content = before[own[path]] if path in own else old.get(path)
                 groups.setdefault(key, {})[path] = content
                 self.attributed[path] = key[1]
-            mappings = {own_path: exact[p] for own_path, p in own.items() if p in exact}
-            for (item, evidence, confidence), contents in groups.items():
-                self.rec._attribute_from(
-                    contents,
-                    item_id=item,
-                    evidence=f"{evidence}-snapshot",
-                    confidence=confidence,
-                    exact=mappings,
-                )
+        mappings = {relative: exact[p] for relative, p in own.items() if p in exact}
+        for (item, evidence, confidence), contents in groups.items():
+            self.rec._attribute_from(
+                contents,
+                item_id=item,
+                evidence=f"{evidence}-snapshot",
+                confidence=confidence,
+                exact=mappings,
+            )
         self.tree = new
 
 
@@ -248,7 +267,7 @@ def record_command(
                 interrupted = True
                 proc.send_signal(signal.SIGINT)
         outcome.exit_code = _exit_code(code)
-        attributor.step(set(), None, command=False)
+        attributor.step(set(), None, command=False, final=True)
     finally:
         if proc.poll() is None:
             proc.kill()

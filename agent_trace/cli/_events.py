@@ -292,7 +292,7 @@ class _Converter:
         self.default_version = EVENT_SCHEMA_VERSION
         self.seq = 0
 
-    def convert(self, entry: LogEntry) -> LogRecord:
+    def convert(self, entry: LogEntry, ts: str | None = None) -> LogRecord:
         from agent_trace.events import (
             EventEnvelope,
             ThreadStartedEvent,
@@ -320,7 +320,7 @@ class _Converter:
             schema_version=version,
             seq=self.seq,
             id=new_event_id(),
-            ts=utc_timestamp(),
+            ts=ts or utc_timestamp(),
             run_id=self.run_id,
             event=event,
         )
@@ -393,20 +393,51 @@ def _same_file(a: Path, b: Path) -> bool:
     help="schema_version of written versioned/envelope lines (default: the line's own, "
     "else this package's).",
 )
+@click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(["auto", "codex", "vtcode", "agent-trace", "claude", "meerkat", "omne"]),
+    default="auto",
+    show_default=True,
+    help="The agent that wrote FILE (auto: told from its first line).",
+)
 def convert(
-    file: Path, to: Form, output: Path | None, run_id: str | None, schema_version: str | None
+    file: Path,
+    to: Form,
+    output: Path | None,
+    run_id: str | None,
+    schema_version: str | None,
+    source_format: str,
 ) -> None:
     """Rewrite FILE with every line in one form (FILE may be - for stdin).
 
     bare → envelope adds seq, a new id, the current time as ts and a run_id; envelope →
-    bare drops them. Events are written back unchanged, unknown types included. Any
-    malformed line stops the conversion (exit 1) and leaves -o untouched.
+    bare drops them. Events are written back unchanged, unknown types included. Logs of
+    Claude Code, meerkat and omne (--from, or told from the first line) are translated
+    into thread events first (docs/adapters.md); envelopes then carry their timestamps.
+    Any malformed line stops the conversion (exit 1) and leaves -o untouched.
     """
-    from agent_trace.events import EventReader, record_to_bytes
+    from agent_trace.events import EventReader, LogEntry, record_to_bytes
+    from agent_trace.events._adapters import AdapterReader
 
     source, name = _source(file)
     if output is not None and isinstance(source, str) and _same_file(file, output):
         raise click.BadParameter("refusing to overwrite the input file", param_hint="'-o'")
+    if source_format == "auto":
+        with _read_errors(name):
+            source_format = _detect(source) or "agent-trace"
+    if source_format in _FOREIGN:
+        foreign = AdapterReader(source, format=source_format, strict=True, name=name)
+        converter = _Converter(to, run_id, schema_version)
+        with _read_errors(name), _output(output) as out:
+            for t in foreign:
+                entry = LogEntry(t.line or 0, t.event)
+                out.write(record_to_bytes(converter.convert(entry, t.ts)) + b"\n")
+        for issue in foreign.issues:
+            _print_issue(issue)
+        if output is not None:
+            click.echo(f"wrote {foreign.events:,} events to {output}", err=True)
+        return
     if to is Form.ENVELOPE and run_id is None:
         with _read_errors(name):
             run_id = _synthesized_run_id(source)
@@ -419,6 +450,29 @@ def convert(
         _print_issue(issue)
     if output is not None:
         click.echo(f"wrote {reader.events:,} events to {output}", err=True)
+
+
+_FOREIGN = ("claude", "meerkat", "omne")
+
+
+def _detect(source: str | IO[bytes]) -> str | None:
+    """The format of a log told from its first non-blank line (files only; stdin is read
+    as thread events unless --from says otherwise)."""
+    from agent_trace.events._adapters import detect_format
+
+    if not isinstance(source, str):
+        return None
+    with open(source, "rb") as f:
+        for _ in range(1000):
+            line = f.readline(1 << 24)
+            if not line:
+                return None
+            if line.strip():
+                try:
+                    return detect_format(json.loads(line))
+                except ValueError:
+                    return None
+    return None
 
 
 # --------------------------------------------------------------------------- schema

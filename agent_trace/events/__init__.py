@@ -1,9 +1,12 @@
 """The thread-event vocabulary: models, JSON, JSONL logs and emitters.
 
 Wire-compatible with VT Code's ``vtcode-exec-events`` and Codex ``exec --json``; reads
-and writes both losslessly. Needs only attrs, cattrs and orjson.
+and writes both losslessly. Claude Code, meerkat and omne logs are translated by
+:class:`AdapterReader`. Needs only attrs, cattrs and orjson.
 """
 
+from ._adapters import FORMATS as ADAPTER_FORMATS
+from ._adapters import AdapterReader, Translated, detect_format
 from ._codec import (
     EventDecodeError,
     LogRecord,
@@ -75,6 +78,10 @@ from ._vocabulary import (
 from ._wire import DUPLICATE_ID
 
 __all__ = [
+    "ADAPTER_FORMATS",
+    "AdapterReader",
+    "Translated",
+    "detect_format",
     "DUPLICATE_ID",
     "DEFAULT_MAX_LINE_BYTES",
     "EVENT_SCHEMA_VERSION",
