@@ -4,6 +4,7 @@ lines it writes from work-tree snapshots taken around each change it reports."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -109,6 +110,8 @@ class SnapshotAttributor:
         self.tree = snapshots.take()
         self.attributed: dict[str, str] = {}
         self._waiting: dict[str, str] = {}
+        self._by_command: dict[str, tuple[str, str]] = {}
+        """Files last attributed to a command → (the tree before, the tree after)."""
         """Changed files no item has explained yet → the tree they were last seen in."""
 
     def observe(self, translated: Translated) -> None:
@@ -130,6 +133,7 @@ class SnapshotAttributor:
             command=completed and not isinstance(item, FileChangeItem),
             before=before,
             exact=exact,
+            final=isinstance(event, ends),  # what a turn changed is settled at its end
         )
 
     def step(
@@ -155,6 +159,12 @@ class SnapshotAttributor:
                 own[relative] = path
                 if relative in reported:
                     self._waiting.setdefault(relative, self.tree)
+        for path in reported:
+            claimed = self._by_command.get(path)
+            if path not in self._waiting and claimed is not None and claimed[1] == self.tree:
+                # A tool's command ran first and the agent reports the file after it (VT
+                # Code): the report is the better evidence; the lines are labelled again.
+                self._waiting[path] = claimed[0]
         due = [p for p in self._waiting if p in reported or command or final]
         groups: dict[tuple[str | None, str, float], dict[str, bytes | None]] = {}
         by_tree: dict[str, list[str]] = {}
@@ -172,6 +182,10 @@ class SnapshotAttributor:
                 content = before[own[path]] if path in own else old.get(path)
                 groups.setdefault(key, {})[path] = content
                 self.attributed[path] = key[1]
+                if key[1] == "command":
+                    self._by_command[path] = (tree, new)
+                else:
+                    self._by_command.pop(path, None)
         mappings = {relative: exact[p] for relative, p in own.items() if p in exact}
         for (item, evidence, confidence), contents in groups.items():
             self.rec._attribute_from(
@@ -220,11 +234,11 @@ def record_command(
     it writes. ``echo`` receives every stdout line as it comes. Returns the outcome; the
     command's exit code is in ``exit_code`` (128+N for a signal)."""
     store = TraceStore.open(repo)
-    explicit_model = model_id or model_from_argv(argv)
+    explicit_model = model_id  # the stream's own model comes before the command line's
     rec = Recorder(
         store.root,
         tool_name=tool_name or tool_from_argv(argv),
-        model_id=explicit_model,
+        model_id=model_id or model_from_argv(argv),
         thread_events=False,
     )
     rec.start()
@@ -238,9 +252,10 @@ def record_command(
     run_env["AGENT_TRACE_RUN_ID"] = rec.run_id
     try:
         proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, env=run_env, cwd=cwd)
-    except OSError as exc:
-        rec.finish(exc)
+    except OSError:
+        rec.finish(None)
         snapshots.close()
+        shutil.rmtree(rec.run.directory, ignore_errors=True)  # nothing ran: no run
         raise
     assert proc.stdout is not None
     interrupted = False

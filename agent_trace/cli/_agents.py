@@ -30,7 +30,7 @@ _IMPORT_FORMATS = ["auto", "codex", "vtcode", "agent-trace", "claude", "meerkat"
 @click.option("--tool", "tool_name", help="Agent name in the records (default: the command's).")
 @REPO_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def record(
     fmt: str, model: str | None, tool_name: str | None, repo: Path, quiet: bool,
     command: tuple[str, ...],

@@ -24,8 +24,8 @@ __all__ = ["ClaudeAdapter", "FileEdit", "Hunk", "tool_item"]
 
 FILE_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 _CONTENT_KEYS = frozenset(
-    {"content", "originalFile", "old_string", "new_string", "oldString", "newString",
-     "new_source", "edits", "file"}
+    {"content", "originalFile", "originalFileContents", "old_string", "new_string",
+     "oldString", "newString", "new_source", "edits", "file"}
 )  # fmt: skip
 _HOOK_ITEM_EVENTS = {
     "PreToolUse": "item.started",
@@ -171,7 +171,7 @@ def _edit(name: str, tool_input: Any, item_id: str, response: Any) -> FileEdit |
         path = tool_input.get("file_path")
     if not isinstance(path, str):
         return None
-    original = response.get("originalFile")
+    original = response.get("originalFile", response.get("originalFileContents"))
     hunks: list[Hunk] | None = None
     patch = response.get("structuredPatch")
     if isinstance(patch, list):
