@@ -126,6 +126,7 @@ CONTENT_KEYS = frozenset(
     {
         "content",
         "originalFile",
+        "originalFileContents",
         "old_string",
         "new_string",
         "oldString",
@@ -692,10 +693,10 @@ def test_unknown_source_types_are_kept_whole() -> None:
 
 @pytest.mark.parametrize("path", [STREAM, TRANSCRIPT, HOOKS], ids=lambda p: p.stem)
 def test_file_contents_are_left_out_by_default(path: Path) -> None:
-    written = [s for t in read(path)[1] for s in strings(to_dict(t.event))]
+    written = [x for t in read(path)[1] for x in strings(to_dict(t.event))]
     for secret in SECRET_CONTENT[path]:
         assert not any(secret in text for text in written), f"{secret!r} was written"
-    kept = [s for t in read(path, keep_content=True)[1] for s in strings(to_dict(t.event))]
+    kept = [x for t in read(path, keep_content=True)[1] for x in strings(to_dict(t.event))]
     for secret in SECRET_CONTENT[path]:
         assert any(secret in text for text in kept), f"{secret!r} lost with keep_content"
 
@@ -712,30 +713,13 @@ def test_keep_content_keeps_the_raw_tool_payloads() -> None:
     assert write["response"]["originalFile"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_claude.py tool_item: for tools that are not file/Bash/MCP tools (Read) the "
-        "tool_result content is stored verbatim in item.claude.result whatever keep_content "
-        "says, so Read's file text is written although the same text in toolUseResult.file "
-        "is removed by _scrub ('file' is in _CONTENT_KEYS)"
-    ),
-)
 def test_read_tool_file_text_is_left_out_by_default() -> None:
-    written = [s for t in read(STREAM)[1] for s in strings(to_dict(t.event))]
+    written = [x for t in read(STREAM)[1] for x in strings(to_dict(t.event))]
     assert not any('version = "0.1.0"' in text for text in written)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_meerkat.py MeerkatAdapter never reads self.keep_content: _tool() stores the "
-        "tool args verbatim (item.meerkat.args for file_change items, arguments for "
-        "tool_invocation), so write_file's file content is written by default"
-    ),
-)
 def test_meerkat_file_tool_content_is_left_out_by_default() -> None:
-    written = [s for t in read(MEERKAT)[1] for s in strings(to_dict(t.event))]
+    written = [x for t in read(MEERKAT)[1] for x in strings(to_dict(t.event))]
     assert not any(HELLO_RS in text for text in written)
 
 
@@ -889,14 +873,6 @@ def test_codex_fixture_session_id(shared_dir: Path) -> None:
     assert reader.adapter.session_id == "0199a213-81c0-7800-8aa1-bbab2a035a53"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_adapters.py Adapter.translate returns early for VersionedThreadEvent and "
-        "EventEnvelope records, before looking at thread_id, so session_id stays None for "
-        "VT Code's versioned logs (and our envelopes) although they hold thread.started"
-    ),
-)
 def test_vtcode_fixture_session_id(shared_dir: Path) -> None:
     path = sorted((shared_dir / "fixtures" / "vtcode").glob("*.jsonl"))[0]
     reader, _ = read(path)
@@ -1147,13 +1123,6 @@ def test_name_stands_for_a_stream() -> None:
         list(reader)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_adapters.py AdapterReader.__init__ names any IO source '<stream>', while "
-        "EventReader uses the file object's .name, so errors from an open file do not name it"
-    ),
-)
 def test_open_file_is_named_by_its_path(tmp_path: Path) -> None:
     source = bad_file(tmp_path, [PIPE, {"type": "node.completed", "id": "x"}])
     with source.open("rb") as f, pytest.raises(EventDecodeError) as caught:
@@ -1161,14 +1130,6 @@ def test_open_file_is_named_by_its_path(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{source}:2: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_adapters.py AdapterReader._read reports an over-long line through _bad() with the "
-        "default kind 'malformed'; EventReader (whose handling it claims to share) reports "
-        "kind 'too_long'"
-    ),
-)
 def test_over_long_line_is_reported_as_too_long(tmp_path: Path) -> None:
     source = bad_file(tmp_path, [PIPE, {**PIPE, "pipe": "x" * 200}])
     reader = AdapterReader(source, strict=False, max_line_bytes=150)
@@ -1190,23 +1151,11 @@ WRONG_PATH_CASES = [
             }
         ],
         "$.payload.name",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=(
-                "_meerkat.py MeerkatAdapter._map calls need(p, ...) with the default path '$' "
-                "and translate() does not prefix where the AgentEvent sits, so a field missing "
-                "in an EventEnvelope payload is reported at $.name, not $.payload.name"
-            ),
-        ),
         id="meerkat envelope tool_call_requested without name",
     ),
     pytest.param(
         [{"scope_id": "primary", "scope_path": [], "event": {"type": "text_complete"}}],
         "$.event.content",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="_meerkat.py: as above, a ScopedAgentEvent's field is reported at $.content",
-        ),
         id="meerkat scoped text_complete without content",
     ),
     pytest.param(
@@ -1224,14 +1173,6 @@ WRONG_PATH_CASES = [
             },
         ],
         "$.message.content[0].input.file_path",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=(
-                "_claude.py tool_item raises AdapterError at the fixed path '$.input.file_path' "
-                "whatever the line's shape; in stream-json the input is at "
-                "$.message.content[i].input"
-            ),
-        ),
         id="claude Edit tool_use without file_path",
     ),
     pytest.param(
@@ -1245,13 +1186,6 @@ WRONG_PATH_CASES = [
             }
         ],
         "$.tool_input.file_path",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=(
-                "_claude.py tool_item: same fixed '$.input.file_path'; in a hook payload the "
-                "input is $.tool_input"
-            ),
-        ),
         id="claude PreToolUse Write without file_path",
     ),
     pytest.param(
@@ -1264,13 +1198,6 @@ WRONG_PATH_CASES = [
             },
         ],
         "$.message.content[0].tool_use_id",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=(
-                "_claude.py ClaudeAdapter._user passes the path '$.message.content[]' (no "
-                "index) to need(), so the error reads $.message.content[].tool_use_id"
-            ),
-        ),
         id="claude tool_result without tool_use_id",
     ),
 ]
@@ -1286,15 +1213,6 @@ def test_error_path_points_into_the_source_line(
     assert (caught.value.line, caught.value.path) == (len(lines), path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_meerkat.py MeerkatAdapter.translate passes timestamp_ms (any int, checked only by "
-        "need(..., int)) to utc_timestamp(), whose time.gmtime() raises OverflowError or "
-        "OSError beyond the platform's time_t; the exception escapes AdapterReader even with "
-        "strict=False instead of becoming an EventDecodeError at $.timestamp_ms"
-    ),
-)
 @pytest.mark.parametrize("ms", [2**70, 2**100])
 def test_out_of_range_timestamp_ms_is_a_decode_error(ms: int) -> None:
     line = {"payload": {"type": "text_delta", "delta": "x"}, "timestamp_ms": ms}
@@ -1576,7 +1494,7 @@ U64 = range(-(2**63), 2**64)
 
 def clear_of_known_crash(line: Any) -> Any:
     """``line`` with a top-level ``timestamp_ms`` kept within 64 bits: larger integers crash
-    the meerkat adapter (test_out_of_range_timestamp_ms_is_a_decode_error, xfail)."""
+    the meerkat adapter (test_out_of_range_timestamp_ms_is_a_decode_error)."""
     if isinstance(line, dict):
         stamp = line.get("timestamp_ms")
         if type(stamp) is int and stamp not in U64:

@@ -147,19 +147,30 @@ def claude_hook(args: tuple[str, ...]) -> None:
         return
     from agent_trace._claude_hook import handle_claude_hook
 
+    payload = b""
     try:
-        handle_claude_hook(sys.stdin.buffer.read())
+        payload = sys.stdin.buffer.read()
+        handle_claude_hook(payload)
     except Exception as exc:  # noqa: BLE001 - a hook must never break the agent
         click.echo(f"agent-trace: claude hook: {exc}", err=True)
-        _log(f"claude hook: {type(exc).__name__}: {exc}")
+        _log(f"claude hook: {type(exc).__name__}: {exc}", _payload_cwd(payload))
 
 
-def _log(message: str) -> None:
+def _payload_cwd(payload: bytes) -> str:
+    """The payload's ``cwd`` (the session's project), else ``.``."""
+    try:
+        cwd = json.loads(payload).get("cwd")
+    except (ValueError, AttributeError):
+        return "."
+    return cwd if isinstance(cwd, str) and cwd else "."
+
+
+def _log(message: str, where: str = ".") -> None:
     from agent_trace._git import GitError, find_repository
     from agent_trace.events import utc_timestamp
 
     try:
-        root = find_repository(".").root
+        root = find_repository(where).root
         directory = root / ".agent-trace"
         if directory.is_dir():
             with (directory / "hooks.log").open("a", encoding="utf-8") as f:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, Literal
 
 import attrs
 
@@ -97,14 +97,17 @@ class Adapter:
     def translate(self, obj: dict[str, Any]) -> list[Translated]:
         """The events for one source object (raises :class:`AdapterError`)."""
         record = parse_record(obj)
+        ts = None
         if isinstance(record, EventEnvelope):
-            return [Translated(record.event, record.ts)]
-        if isinstance(record, VersionedThreadEvent):
-            return [Translated(record.event)]
-        thread_id = getattr(record, "thread_id", None)
+            event, ts = record.event, record.ts
+        elif isinstance(record, VersionedThreadEvent):
+            event = record.event
+        else:
+            event = record
+        thread_id = getattr(event, "thread_id", None)
         if self.session_id is None and isinstance(thread_id, str):
             self.session_id = thread_id
-        return [Translated(record)]
+        return [Translated(event, ts)]
 
     def finish(self) -> list[Translated]:
         """Events that close what the stream left open (none by default)."""
@@ -208,7 +211,11 @@ class AdapterReader:
             adapter_for(format)  # validate the name now
         self._source = source
         if name is None:
-            name = str(source) if isinstance(source, str | os.PathLike) else "<stream>"
+            name = (
+                str(source)
+                if isinstance(source, str | os.PathLike)
+                else str(getattr(source, "name", "<stream>"))
+            )
         self.name = name
         self.format = None if format == "auto" else format
         self.strict = strict
@@ -232,7 +239,8 @@ class AdapterReader:
         for number, line, complete in iter_lines(f, self.max_line_bytes):
             self.lines = number
             if line is None:
-                self._bad(EventDecodeError(f"line longer than {self.max_line_bytes} bytes"), number)
+                too_long = EventDecodeError(f"line longer than {self.max_line_bytes} bytes")
+                self._bad(too_long, number, "too_long")
                 continue
             try:
                 obj = _parse_json(line)
@@ -269,9 +277,14 @@ class AdapterReader:
         except AdapterError as exc:
             raise EventDecodeError(exc.message, exc.path) from None
 
-    def _bad(self, exc: EventDecodeError, number: int) -> None:
+    def _bad(
+        self,
+        exc: EventDecodeError,
+        number: int,
+        kind: Literal["malformed", "too_long"] = "malformed",
+    ) -> None:
         if self.strict:
             raise exc.located(self.name, number)
         self.malformed += 1
         if len(self.issues) < 100:
-            self.issues.append(LogIssue(self.name, number, exc.path, exc.message))
+            self.issues.append(LogIssue(self.name, number, exc.path, exc.message, kind))

@@ -27,6 +27,8 @@ _CONTENT_KEYS = frozenset(
     {"content", "originalFile", "originalFileContents", "old_string", "new_string",
      "oldString", "newString", "new_source", "edits", "file"}
 )  # fmt: skip
+_READ_TOOLS = frozenset({"Read", "NotebookRead"})
+"""Tools whose result is a file's text (left out of logs unless ``keep_content``)."""
 _HOOK_ITEM_EVENTS = {
     "PreToolUse": "item.started",
     "PostToolUse": "item.completed",
@@ -99,8 +101,10 @@ def tool_item(
     is_error: bool = False,
     response: Any = None,
     keep_content: bool = False,
+    where: str = "$.input",
 ) -> dict[str, Any]:
-    """The item for one Claude Code tool call (``status``: in_progress/completed)."""
+    """The item for one Claude Code tool call (``status``: in_progress/completed);
+    ``where``: the JSON path of ``tool_input`` in the line, for errors."""
     args = tool_input if isinstance(tool_input, dict) else {}
     done = status != "in_progress"
     failed = done and is_error
@@ -109,7 +113,7 @@ def tool_item(
     if name in FILE_TOOLS:
         path = args.get("file_path") or args.get("notebook_path")
         if not isinstance(path, str) or not path:
-            raise AdapterError(f"{name} without a file_path", "$.input.file_path")
+            raise AdapterError(f"{name} without a file_path", f"{where}.file_path")
         created = isinstance(response, dict) and response.get("type") == "create"
         item = {
             "id": item_id,
@@ -155,7 +159,10 @@ def tool_item(
         }
         if done:
             item["outcome"] = "error" if is_error else "success"
-            extra["result"] = result
+            if keep_content or name not in _READ_TOOLS:
+                extra["result"] = result
+            else:
+                extra["omitted"] = ["result"]
     if response is not None:
         extra["response"] = _scrub(response, keep_content)
     item["claude"] = extra
@@ -365,7 +372,12 @@ class ClaudeAdapter(Adapter):
                 tool_input = block.get("input")
                 self._tools[tool_id] = (name, tool_input)
                 item = tool_item(
-                    name, tool_input, tool_id, "in_progress", keep_content=self.keep_content
+                    name,
+                    tool_input,
+                    tool_id,
+                    "in_progress",
+                    keep_content=self.keep_content,
+                    where=f"$.message.content[{index}].input",
                 )
                 items.append({"type": "item.started", "item": item})
                 continue
@@ -392,7 +404,11 @@ class ClaudeAdapter(Adapter):
         content = message.get("content")
         line = self._rest(obj, "type", "message", "session_id", "sessionId", "timestamp")
         results = (
-            [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+            [
+                (i, b)
+                for i, b in enumerate(content)
+                if isinstance(b, dict) and b.get("type") == "tool_result"
+            ]
             if isinstance(content, list)
             else []
         )
@@ -403,8 +419,8 @@ class ClaudeAdapter(Adapter):
         line.pop("toolUseResult", None)
         out: list[Any] = self._open_turn()
         first = True
-        for block in results:
-            tool_id = need(block, "tool_use_id", str, "$.message.content[]")
+        for index, block in results:
+            tool_id = need(block, "tool_use_id", str, f"$.message.content[{index}]")
             name, tool_input = self._tools.pop(tool_id, ("unknown", None))
             single = len(results) == 1
             item = tool_item(
@@ -492,6 +508,7 @@ class ClaudeAdapter(Adapter):
                 is_error=name == "PostToolUseFailure",
                 response=None if started else response,
                 keep_content=self.keep_content,
+                where="$.tool_input",
             )
             item["claude"]["hook"] = self._rest(
                 rest, "tool_name", "tool_input", "tool_response", "tool_use_id"

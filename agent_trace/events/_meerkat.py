@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from ._adapters import Adapter, Translated, need
+from ._adapters import Adapter, AdapterError, Translated, need
 from ._envelope import utc_timestamp
 
 __all__ = ["MEERKAT_TYPES", "MeerkatAdapter", "file_tool_paths"]
@@ -41,6 +41,11 @@ _FILE_TOOLS = frozenset(
         "str_replace_editor", "str_replace_based_edit_tool", "file_write", "file_edit",
         "replace_in_file", "apply_patch", "patch",
     }
+)  # fmt: skip
+_YEAR_10000_MS = 253_402_300_800_000
+_CONTENT_ARGS = frozenset(
+    {"content", "old_string", "new_string", "old_str", "new_str", "file_text", "patch", "diff",
+     "text", "contents"}
 )  # fmt: skip
 _PATH_KEYS = ("path", "file_path", "filePath", "filename", "target_file")
 _PATCH_FILE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+)$", re.MULTILINE)
@@ -90,21 +95,28 @@ class MeerkatAdapter(Adapter):
         self._texts = 0
         self._turns = 0
         self._tools: dict[str, tuple[str, Any, list[str]]] = {}
+        self._base = "$"
 
     def translate(self, obj: dict[str, Any]) -> list[Translated]:
         meta: dict[str, Any] = {}
         ts: str | None = None
+        base = "$"
         if "payload" in obj and "timestamp_ms" in obj:
             payload = need(obj, "payload", dict)
             stamp = need(obj, "timestamp_ms", int)
+            if not 0 <= stamp < _YEAR_10000_MS:
+                raise AdapterError("not a time in milliseconds since 1970", "$.timestamp_ms")
             ts = utc_timestamp(stamp * 1_000_000)
             meta = {k: v for k, v in obj.items() if k != "payload"}
+            base = "$.payload"
         elif "scope_path" in obj and "event" in obj:
             payload = need(obj, "event", dict)
             meta = {k: v for k, v in obj.items() if k != "event"}
+            base = "$.event"
         else:
             payload = obj
-        kind = need(payload, "type", str)
+        kind = need(payload, "type", str, base)
+        self._base = base
         out = self._map(kind, payload)
         if out is None:
             full = {**payload, "type": kind}
@@ -119,12 +131,12 @@ class MeerkatAdapter(Adapter):
     def _map(self, kind: str, p: dict[str, Any]) -> list[dict[str, Any]] | None:
         rest = {k: v for k, v in p.items() if k != "type"}
         if kind == "run_started":
-            session = need(p, "session_id", str)
+            session = need(p, "session_id", str, self._base)
             self.session_id = session
             rest.pop("session_id")
             return [{"type": "thread.started", "thread_id": session, "meerkat": rest}]
         if kind in ("run_completed", "run_failed"):
-            session = need(p, "session_id", str)
+            session = need(p, "session_id", str, self._base)
             failed = kind == "run_failed"
             event: dict[str, Any] = {
                 "type": "thread.completed",
@@ -148,18 +160,24 @@ class MeerkatAdapter(Adapter):
         if kind in ("text_complete", "reasoning_complete"):
             self._texts += 1
             item_type = "agent_message" if kind == "text_complete" else "reasoning"
-            text = need(p, "content", str)
+            text = need(p, "content", str, self._base)
             item = {"id": f"{item_type}-{self._texts}", "type": item_type, "text": text}
+            extra = {k: v for k, v in rest.items() if k != "content"}
+            if extra:  # fields of newer meerkat versions
+                item["meerkat"] = extra
             return [{"type": "item.completed", "item": item}]
         if kind == "tool_call_requested":
-            tool_id, name = need(p, "id", str), need(p, "name", str)
+            tool_id, name = need(p, "id", str, self._base), need(p, "name", str, self._base)
             args = p.get("args")
             paths = file_tool_paths(name, args)
             self._tools[tool_id] = (name, args, paths)
             item = self._tool(tool_id, name, args, paths, "in_progress")
+            extra = {k: v for k, v in rest.items() if k not in ("id", "name", "args")}
+            if extra:
+                item.setdefault("meerkat", {}).update(extra)
             return [{"type": "item.started", "item": item}]
         if kind in ("tool_execution_completed", "tool_execution_timed_out"):
-            tool_id, name = need(p, "id", str), need(p, "name", str)
+            tool_id, name = need(p, "id", str, self._base), need(p, "name", str, self._base)
             _, args, paths = self._tools.pop(tool_id, (name, None, []))
             failed = kind == "tool_execution_timed_out" or p.get("is_error") is True
             item = self._tool(tool_id, name, args, paths, "failed" if failed else "completed")
@@ -174,16 +192,24 @@ class MeerkatAdapter(Adapter):
             return [{"type": "item.completed", "item": item}]
         return None
 
-    @staticmethod
-    def _tool(tool_id: str, name: str, args: Any, paths: list[str], status: str) -> dict[str, Any]:
+    def _tool(
+        self, tool_id: str, name: str, args: Any, paths: list[str], status: str
+    ) -> dict[str, Any]:
         if paths:
             changes = [{"path": path, "kind": "update"} for path in paths]
+            kept = args
+            extra: dict[str, Any] = {"name": name}
+            if isinstance(args, dict) and not self.keep_content:
+                kept = {k: v for k, v in args.items() if k not in _CONTENT_ARGS}
+                omitted = sorted(k for k in args if k in _CONTENT_ARGS)
+                if omitted:
+                    extra["omitted"] = omitted
             return {
                 "id": tool_id,
                 "type": "file_change",
                 "changes": changes,
                 "status": status,
-                "meerkat": {"name": name, "args": args},
+                "meerkat": {**extra, "args": kept},
             }
         item: dict[str, Any] = {
             "id": tool_id,
