@@ -246,6 +246,24 @@ def test_validate_unknown_types_warn_unless_strict(tmp_path: Path) -> None:
     assert strict.exit_code == 1
 
 
+def test_validate_names_the_unknown_type_not_the_whole_line(tmp_path: Path) -> None:
+    log = tmp_path / "kept.jsonl"
+    item = {"id": "g1", "type": "harness", "event": "verification_passed", "secret": "x" * 50}
+    lines = [
+        {"schema_version": "0.1.0", "event": {"type": "meerkat.text_delta", "delta": "y" * 50}},
+        {"type": "item.completed", "item": item},
+    ]
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    result = run("events", "validate", log)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == [
+        f"{log}:1: warning: $.event.type: not in the known vocabulary: "
+        "event type 'meerkat.text_delta' (kept as it is)",
+        f"{log}:2: warning: $.item.type: not in the known vocabulary: "
+        "item type 'harness' (kept as it is)",
+    ]
+
+
 # --------------------------------------------------------------------------- convert
 
 

@@ -269,6 +269,9 @@ def validate_log(
             unknown = list(known_only.iter_errors(data))
             if unknown:
                 path, message = _best_message(unknown)
+                kind = _unknown_kind(data)
+                if kind is not None:  # say which type, not the whole line
+                    path, message = kind
                 issue = LogIssue(name, number, path, f"not in the known vocabulary: {message}")
                 (errors if strict else warnings).append(issue)
 
@@ -278,3 +281,22 @@ def validate_log(
     else:
         check(source)
     return ValidationReport(name, lines, events, errors, warnings, truncated)
+
+
+def _unknown_kind(data: Any) -> tuple[str, str] | None:
+    """``(path, message)`` naming an event or item type the vocabulary does not know."""
+    from ._codec import from_dict
+    from ._vocabulary import UnknownEvent, UnknownItem
+
+    event = data.get("event", data) if isinstance(data, dict) else None
+    base = "$.event" if isinstance(data, dict) and "event" in data else "$"
+    try:
+        decoded = from_dict(event)
+    except ValueError:
+        return None
+    if isinstance(decoded, UnknownEvent):
+        return f"{base}.type", f"event type {decoded.type!r} (kept as it is)"
+    item = getattr(decoded, "item", None)
+    if isinstance(item, UnknownItem):
+        return f"{base}.item.type", f"item type {item.type!r} (kept as it is)"
+    return None
