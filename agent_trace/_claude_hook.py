@@ -265,7 +265,7 @@ def _attribute(
         saved, content = state.take_file(tool_use_id)
         if path is None or failed:
             return []
-        before, exact = _exact(item, rec.store.root)
+        before, exact = _exact(item)
         if not before and saved:
             before = {path: content}
         if not before:  # no copy from before the tool: against the last state known

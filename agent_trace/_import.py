@@ -23,7 +23,7 @@ import attrs
 from ._blame import repo_relative
 from ._git import GitError
 from ._hashing import split_lines
-from ._lines import line_keys, patch_mapping
+from ._lines import align, line_keys, patch_mapping
 from ._link import LinkResult, LinkSources, link_commit
 from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
@@ -169,18 +169,19 @@ def _inside(store: TraceStore, path: str) -> str | None:
     return relative
 
 
-def _apply(edit: _Edit, known: PendingFile | None, lines: list[bytes] | None) -> list[bytes] | None:
-    """The file's lines after ``edit`` (``lines``: before, when known)."""
+def _apply(edit: _Edit, before: list[bytes] | None) -> tuple[list[bytes], list[int | None]] | None:
+    """The file's lines after ``edit`` and, for each, its line before (``None``: written);
+    ``None`` when the edit cannot be applied to ``before``."""
     if edit.content is not None:
-        return split_lines(edit.content)
-    before = split_lines(edit.before) if edit.before is not None else lines
+        after = split_lines(edit.content)
+        return after, align(line_keys(before or []), line_keys(after))
     if before is None or edit.hunks is None:
         return None
     mapping = patch_mapping(len(before), edit.hunks)
     if mapping is None:
         return None
     added = iter(line[1:].encode() for h in edit.hunks for line in h[1] if line.startswith("+"))
-    return [before[m] if m is not None else next(added, b"") for m in mapping]
+    return [before[m] if m is not None else next(added, b"") for m in mapping], mapping
 
 
 def _link(store: TraceStore, edits: list[_Edit], outcome: ImportOutcome) -> list[LinkResult]:
@@ -223,21 +224,13 @@ def _link(store: TraceStore, edits: list[_Edit], outcome: ImportOutcome) -> list
 def _replay(
     edit: _Edit, pending: PendingState, contents: dict[str, list[bytes]], outcome: ImportOutcome
 ) -> None:
-    known = pending.load(edit.path)
-    before_lines = split_lines(edit.before) if edit.before is not None else contents.get(edit.path)
-    after = _apply(edit, known, contents.get(edit.path))
-    if after is None:
+    before = split_lines(edit.before) if edit.before is not None else contents.get(edit.path)
+    applied = _apply(edit, before)
+    if applied is None:
         outcome.skipped.append(f"{edit.path}: edit {edit.label.item_id} does not apply")
         return
-    old_keys = line_keys(before_lines) if before_lines is not None else []
-    old_labels = carry_labels(known, old_keys)
-    new_keys = line_keys(after)
-    if edit.content is not None or edit.hunks is None:
-        from ._lines import align
-
-        mapping = align(old_keys, new_keys)
-    else:
-        mapping = patch_mapping(len(old_keys), edit.hunks) or [None] * len(new_keys)
+    after, mapping = applied
+    old_labels = carry_labels(pending.load(edit.path), line_keys(before or []))
     labels = [old_labels[m] if m is not None else edit.label for m in mapping]
-    pending.save(PendingFile(path=edit.path, keys=new_keys, labels=labels))
+    pending.save(PendingFile(path=edit.path, keys=line_keys(after), labels=labels))
     contents[edit.path] = after

@@ -82,7 +82,7 @@ def model_from_argv(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _exact(translated: Translated, root: Path) -> tuple[dict[str, bytes | None], dict[str, Any]]:
+def _exact(translated: Translated) -> tuple[dict[str, bytes | None], dict[str, Any]]:
     """Before-contents and line mappings from the exact edits an event carries."""
     before: dict[str, bytes | None] = {}
     exact: dict[str, Any] = {}
@@ -126,7 +126,7 @@ class SnapshotAttributor:
         reported: set[str] = set()
         if completed and isinstance(item, FileChangeItem):
             reported = set(self.rec._relative_paths(c.path for c in item.changes))
-        before, exact = _exact(translated, self.rec.store.root)
+        before, exact = _exact(translated)
         self.step(
             reported,
             item.id if completed and item is not None else None,
