@@ -247,6 +247,21 @@ def repo_relative(store: TraceStore, path: str | os.PathLike[str], cwd: Path | N
         raise ValueError(f"{path} is outside the repository {store.root}") from None
 
 
+def work_tree_file(store: TraceStore, path: str | os.PathLike[str]) -> str:
+    """``path`` (absolute, or relative to the work tree's root) as a path of a file of the
+    work tree. Raises ``ValueError`` for a path outside it, the root itself, or ``.git``."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = store.root / candidate
+    try:
+        relative = repo_relative(store, candidate)
+    except ValueError:
+        raise ValueError(f"{path}: outside the repository {store.root}; not recorded") from None
+    if relative in ("", ".") or relative.startswith(".git/") or relative == ".git":
+        raise ValueError(f"{path}: not a file of the work tree")
+    return relative
+
+
 def blame_file(
     store: TraceStore,
     path: str,

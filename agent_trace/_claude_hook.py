@@ -94,14 +94,15 @@ def model_in_transcript(path: str | os.PathLike[str], tool_use_id: str | None) -
 class _State:
     """What one hook process leaves to the next: the HEAD/reflog seen, snapshots."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, before_dir: Path) -> None:
         self.path = directory / "claude-hook.json"
         try:
             data = orjson.loads(self.path.read_bytes())
         except (OSError, orjson.JSONDecodeError):
             data = {}
         self.data: dict[str, Any] = data if isinstance(data, dict) else {}
-        self.before_dir = directory / "before"
+        self.before_dir = before_dir
+        """Copies of files taken at PreToolUse (outside the run: removed at PostToolUse)."""
 
     def save(self) -> None:
         atomic_write(self.path, orjson.dumps(self.data), fsync=False)
@@ -181,8 +182,7 @@ def _handle(
     if model is None and isinstance(transcript, str) and hook.startswith("PostToolUse"):
         model = model_in_transcript(transcript, tool_use_id)
     directory = store.runs_directory / run_id
-    state = _State(directory)
-    state.before_dir = store.directory / "locks" / f"{run_id}.before"
+    state = _State(directory, store.directory / "locks" / f"{run_id}.before")
     if model is None and isinstance(state.data.get("model"), str):
         model = state.data["model"]
     model_id = None

@@ -208,22 +208,33 @@ class Git:
 
     def read_blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
         """The contents of many blobs with one ``git cat-file --batch``."""
-        if not shas:
-            return {}
-        text = "".join(f"{sha}\n" for sha in shas).encode()
+        return {
+            sha: data
+            for sha, data in zip(shas, self.read_objects(shas), strict=True)
+            if data is not None
+        }
+
+    def read_objects(self, names: Sequence[str]) -> list[bytes | None]:
+        """The contents of the blobs ``names`` name (SHAs, ``tree:path``...), in order,
+        with one ``git cat-file --batch``; ``None`` for a name that is missing or not a
+        blob."""
+        if not names:
+            return []
+        text = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
         out = self.run("cat-file", "--batch", input=text).stdout
-        blobs: dict[str, bytes] = {}
+        found: list[bytes | None] = []
         pos = 0
-        while pos < len(out):
+        for _ in names:
             end = out.index(b"\n", pos)
-            header = out[pos:end].split()
+            header = out[pos:end].split(b" ")
             pos = end + 1
-            if len(header) != 3:  # "<sha> missing"
+            if len(header) != 3:  # "<name> missing" / "ambiguous"
+                found.append(None)
                 continue
             size = int(header[2])
-            blobs[header[0].decode()] = out[pos : pos + size]
+            found.append(out[pos : pos + size] if header[1] == b"blob" else None)
             pos += size + 1
-        return blobs
+        return found
 
 
 @attrs.frozen

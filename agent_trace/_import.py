@@ -20,7 +20,7 @@ from pathlib import Path
 
 import attrs
 
-from ._blame import repo_relative
+from ._blame import work_tree_file
 from ._git import GitError
 from ._hashing import split_lines
 from ._lines import align, line_keys, patch_mapping
@@ -157,16 +157,10 @@ def _edits(
 
 def _inside(store: TraceStore, path: str) -> str | None:
     """``path`` relative to the work tree, or ``None`` when it is not a file in it."""
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = store.root / candidate
     try:
-        relative = repo_relative(store, candidate)
+        return work_tree_file(store, path)
     except ValueError:
         return None
-    if relative in ("", ".") or relative == ".git" or relative.startswith(".git/"):
-        return None
-    return relative
 
 
 def _apply(edit: _Edit, before: list[bytes] | None) -> tuple[list[bytes], list[int | None]] | None:

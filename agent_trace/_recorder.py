@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._blame import repo_relative
+from ._blame import work_tree_file
 from ._git import GitError, Repository
 from ._lines import align, is_binary, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
@@ -508,17 +508,7 @@ class Recorder:
         return _Window(enter, leave)
 
     def _relative(self, path: str | Path) -> str:
-        root = self.store.root
-        candidate = Path(path)
-        if not candidate.is_absolute():
-            candidate = root / candidate
-        try:
-            relative = repo_relative(self.store, candidate)
-        except ValueError:
-            raise ValueError(f"{path}: outside the repository {root}; not recorded") from None
-        if relative in ("", ".") or relative.startswith(".git/") or relative == ".git":
-            raise ValueError(f"{path}: not a file of the work tree")
-        return relative
+        return work_tree_file(self.store, path)
 
     def _snapshot(self, paths: Iterable[str]) -> _Snapshot:
         return _Snapshot(self.store.root, paths)
@@ -548,7 +538,7 @@ class Recorder:
         if snapshotted:
             self._attribute(snapshotted, before, self._label(item.id, "edit-window", 1.0))
         if others:
-            self._attribute(others, None, self._label(item.id, "no-snapshot", 0.9))
+            self._attribute_reported_paths(others, item.id)
 
     def _relative_paths(self, paths: Iterable[str]) -> list[str]:
         """Repository-relative forms of reported paths; paths outside the work tree are

@@ -56,25 +56,9 @@ class TreeSnapshots:
 
     def contents(self, tree: str, paths: list[str]) -> dict[str, bytes | None]:
         """Each path's content in ``tree`` (``None``: not there), with one ``cat-file``."""
-        if not paths:
-            return {}
-        request = b"".join(f"{tree}:{path}\n".encode("utf-8", "surrogateescape") for path in paths)
-        out = self.git.run("cat-file", "--batch", input=request).stdout
-        result: dict[str, bytes | None] = {}
-        pos = 0
-        for path in paths:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split(b" ")
-            pos = end + 1
-            if len(header) != 3 or header[1] != b"blob":
-                result[path] = None
-                if len(header) == 3:  # a tree or a commit: skip its body
-                    pos += int(header[2]) + 1
-                continue
-            size = int(header[2])
-            result[path] = out[pos : pos + size]
-            pos += size + 1
-        return result
+        return dict(
+            zip(paths, self.git.read_objects([f"{tree}:{path}" for path in paths]), strict=True)
+        )
 
     def close(self) -> None:
         """Remove the private index."""
