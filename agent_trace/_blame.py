@@ -15,23 +15,35 @@ Lines not committed yet (blame of the work tree) are attributed from the pending
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._anchors import ANCHOR_CONFIDENCE, Anchor, ContentIndex
-from ._git import GitCommandError
-from ._lines import line_keys, split_lines
-from ._lookup import Hit, RecordLookup
-from ._pending import PendingState, carry_labels
-from ._records import ContributorType
-from ._store import TraceStore
+from ._blame_hunks import (
+    DIFF_ALGORITHM,
+    UNCOMMITTED,
+    BlameCache,
+    Hunk,
+    derive_hunks,
+    parse_incremental,
+    restrict,
+)
+from ._hashing import split_lines
+
+if TYPE_CHECKING:  # loaded when a blame is labelled, not when it comes from the cache
+    from ._anchors import Anchor, ContentIndex
+    from ._lookup import Hit, RecordLookup
+    from ._store import TraceStore
+    from ._stored import StoredRecord
+
+_TYPES = ("human", "ai", "mixed", "unknown")
+"""The contributor types (``ContributorType``), in its order."""
 
 __all__ = [
     "EVIDENCE",
@@ -43,8 +55,6 @@ __all__ = [
     "explain_line",
     "repo_relative",
 ]
-
-UNCOMMITTED = "0" * 40
 
 
 @attrs.frozen(kw_only=True)
@@ -159,7 +169,7 @@ class BlameResult:
     @property
     def summary(self) -> dict[str, int]:
         """Lines per contributor type; the four counts add up to the number of lines."""
-        counts = {t.value: 0 for t in ContributorType}
+        counts = dict.fromkeys(_TYPES, 0)
         for line in self.lines:
             counts[line.type if line.type in counts else "unknown"] += 1
         return counts
@@ -171,64 +181,6 @@ class BlameResult:
             "lines": [line.to_dict() for line in self.lines],
             "summary": self.summary,
         }
-
-
-@attrs.frozen
-class _Hunk:
-    commit: str
-    orig_line: int
-    final_line: int
-    count: int
-    orig_path: str
-
-
-def _parse_incremental(
-    data: bytes, meta: dict[str, dict[str, str]] | None = None
-) -> Iterator[_Hunk]:
-    """The hunks of ``git blame --incremental``; the commits' headers (``author``,
-    ``author-mail``, ``author-time``, ``summary``, ...) go to ``meta`` when given."""
-    current: list[Any] | None = None
-    headers: dict[str, str] | None = None
-    for raw in data.split(b"\n"):
-        if current is None:
-            parts = raw.split(b" ")
-            if len(parts) == 4 and len(parts[0]) in (40, 64):
-                current = [parts[0].decode(), int(parts[1]), int(parts[2]), int(parts[3])]
-                headers = meta.setdefault(current[0], {}) if meta is not None else None
-            continue
-        if raw.startswith(b"filename "):
-            path = raw[9:].decode("utf-8", "surrogateescape")
-            if path.startswith('"'):
-                path = _unquote(path)
-            yield _Hunk(current[0], current[1], current[2], current[3], path)
-            current = None
-        elif headers is not None:
-            key, _, value = raw.partition(b" ")
-            headers[key.decode("ascii", "replace")] = value.decode("utf-8", "replace")
-
-
-def _unquote(text: str) -> str:
-    """A C-quoted path from git (``"a\\tb"``, octal escapes for other bytes)."""
-    body = text[1:-1].encode("utf-8", "surrogateescape")
-    out = bytearray()
-    i = 0
-    escapes = {ord("n"): 10, ord("t"): 9, ord('"'): 34, ord("\\"): 92, ord("a"): 7,
-               ord("b"): 8, ord("f"): 12, ord("r"): 13, ord("v"): 11}  # fmt: skip
-    while i < len(body):
-        c = body[i]
-        if c == 92 and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in escapes:
-                out.append(escapes[nxt])
-                i += 2
-                continue
-            if 48 <= nxt <= 51 and i + 3 < len(body) + 1:
-                out.append(int(body[i + 1 : i + 4], 8))
-                i += 4
-                continue
-        out.append(c)
-        i += 1
-    return out.decode("utf-8", "surrogateescape")
 
 
 def repo_relative(store: TraceStore, path: str | os.PathLike[str], cwd: Path | None = None) -> str:
@@ -270,6 +222,7 @@ def blame_file(
     line_range: tuple[int, int] | None = None,
     by_content: bool = True,
     content_index: Callable[[], ContentIndex] | None = None,
+    cache: bool = True,
 ) -> BlameResult:
     """Blame ``path`` (repository-relative) at ``revision`` (a full SHA) or in the work
     tree (``None``), optionally only lines ``line_range`` (1-based, inclusive).
@@ -277,43 +230,63 @@ def blame_file(
     Lines no record covers are looked for by content in every record (unless
     ``by_content=False``): found ones get ``evidence="content"`` and a lower confidence.
     ``content_index`` returns the index of all records when callers blame many files
-    (built once for all of them); by default each call builds its own."""
-    git = store.repository.git
-    if revision is None:
-        try:
-            content = (store.root / path).read_bytes()
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: no such file in the work tree") from None
-    else:
-        proc = git.run("cat-file", "blob", f"{revision}:{path}", ok_codes=(0, 128))
-        if proc.returncode != 0:
-            raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
-        content = proc.stdout
-    lines = split_lines(content)
+    (built once for all of them); by default each call builds its own.
+
+    Blames are cached per (commit, path) in ``.agent-trace/cache/blame/`` (with their
+    labels, while the records stay the same); a commit whose parent's blame is cached
+    is blamed from it and one diff, and a modified work tree from HEAD's blame and one
+    diff (``_blame_hunks``). ``cache=False`` runs ``git blame`` and writes nothing."""
+    state = _read_state(store, path, revision)
+    lines = split_lines(state.content)
     if line_range is not None:
         if line_range[0] > len(lines):
             raise ValueError(f"{path} has no line {line_range[0]} (it has {len(lines)})")
         line_range = (line_range[0], min(line_range[1], len(lines)))
-    args = ["blame", "--incremental"]
-    if line_range is not None:
-        args += ["-L", f"{line_range[0]},{line_range[1]}"]
-    if revision is not None:
-        args.append(revision)
-    args += ["--", path]
-    try:
-        data = git.run(*args).stdout
-        hunks = list(_parse_incremental(data))
-    except GitCommandError as exc:
-        if revision is not None or not (
-            "no such path" in exc.stderr or "no such ref" in exc.stderr
-        ):
-            raise
+    blame_cache = (
+        BlameCache(store.directory, store.ensure_directory) if cache and state.cacheable else None
+    )
+    whole = line_range is None and by_content and content_index is None
+    preloaded: list[StoredRecord] | None = None
+    matches: list[Anchor | None] | None = None
+
+    def preload() -> None:
+        """While ``git blame`` runs (on the other core): read every record and look for
+        the file's lines among them, which the labelling then needs."""
+        nonlocal preloaded, matches
+        if whole:
+            from ._anchors import ContentIndex
+
+            preloaded = list(store.records())
+            index = ContentIndex(s.record for s in preloaded)
+            matches = index.match(lines) if len(index) else []
+
+    entry: dict[str, Any] | None = None
+    hunks: list[Hunk] | None = None
+    if state.commit is None or state.blob is None:
         # Not in HEAD (a new file, or no commits yet): every line is uncommitted.
-        start, end = line_range if line_range is not None else (1, len(lines))
-        end = min(end, len(lines))
-        hunks = [_Hunk(UNCOMMITTED, start, start, max(0, end - start + 1), path)]
+        hunks = [Hunk(UNCOMMITTED, 1, 1, len(lines), path)] if lines else []
+    elif blame_cache is not None or line_range is None:
+        hunks, entry = _commit_hunks(store, state.commit, path, blame_cache, line_range, preload)
+        if hunks is not None and not state.clean:
+            hunks = _work_tree_hunks(store, state.commit, path, hunks, len(lines))
+    if hunks is None:  # a part of a file nobody blamed whole yet: git blame -L
+        hunks = _run_blame(store, path, revision, line_range, None)
+    if line_range is not None:
+        hunks = restrict(hunks, *line_range)
+    generation = _generation(store, state) if blame_cache is not None and whole else None
+    if generation is not None and state.clean and entry and entry.get("generation") == generation:
+        return BlameResult(path, revision, tuple(_from_labels(hunks, lines, entry)))
+    from ._lines import line_keys
+    from ._lookup import RecordLookup
+    from ._pending import PendingState, carry_labels
+
     committed = [h for h in hunks if h.commit != UNCOMMITTED]
-    lookup = RecordLookup(store, (h.commit for h in committed), (h.orig_path for h in committed))
+    lookup = RecordLookup(
+        store,
+        (h.commit for h in committed),
+        (h.orig_path for h in committed),
+        records=preloaded,
+    )
     pending_labels = None
     has_pending = False
     if revision is None and any(h.commit == UNCOMMITTED for h in hunks):
@@ -330,12 +303,190 @@ def blame_file(
         else:
             out.extend(_committed(hunk, lines, lookup))
     if by_content and any(line.type == "unknown" for line in out):
-        index = content_index() if content_index is not None else _all_records(store)
-        out = _by_content(index, lines, out)
+        if matches is None:
+            index = content_index() if content_index is not None else _all_records(store)
+            matches = index.match(lines) if len(index) else []
+        out = _by_content(matches, out)
+    if generation is not None and blame_cache and state.commit and state.clean and entry:
+        blame_cache.save(state.commit, path, entry["hunks"], _labels(out, generation))
     return BlameResult(path=path, revision=revision, lines=tuple(out))
 
 
-def _committed(hunk: _Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> Iterator[BlameLine]:
+@attrs.frozen
+class _State:
+    """What is blamed: the commit (``revision`` or HEAD), the file's blob in it and the
+    content blamed (the work tree's file, or the blob)."""
+
+    commit: str | None
+    """``None``: the repository has no commits yet."""
+    blob: str | None
+    """The file's blob id in ``commit``; ``None`` when it is not in it."""
+    content: bytes
+    clean: bool
+    """The content blamed is the blob (always for a revision)."""
+    notes: str | None
+    """The notes' tip: with ``traces.jsonl``, what the cached labels depend on."""
+    cacheable: bool
+
+
+def _read_state(store: TraceStore, path: str, revision: str | None) -> _State:
+    """One ``git cat-file`` for the commit, the blob and the notes' tip."""
+    git = store.repository.git
+    cacheable = "\n" not in path and "\r" not in path
+    notes_ref = [store.notes.ref] if store.notes is not None and cacheable else []
+    if revision is not None:
+        if not cacheable:
+            proc = git.run("cat-file", "blob", f"{revision}:{path}", ok_codes=(0, 128))
+            if proc.returncode != 0:
+                raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
+            return _State(revision, None, proc.stdout, True, None, False)
+        blob, *notes = git.batch([f"{revision}:{path}", *notes_ref])
+        if blob is None or blob[1] != "blob":
+            raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
+        tip = notes[0][0] if notes and notes[0] is not None else None
+        return _State(revision, blob[0], blob[2], True, tip, True)
+    try:
+        content = (store.root / path).read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file in the work tree") from None
+    except IsADirectoryError:
+        raise FileNotFoundError(f"{path}: a directory, not a file") from None
+    if not cacheable:
+        return _State(store.repository.read_head(), None, content, False, None, False)
+    head, blob, *notes = git.batch(["HEAD", f"HEAD:{path}", *notes_ref], contents=False)
+    commit = head[0] if head is not None and head[1] == "commit" else None
+    blob_id = blob[0] if blob is not None and blob[1] == "blob" and commit else None
+    tip = notes[0][0] if notes and notes[0] is not None else None
+    clean = blob_id is not None and _blob_id(content, len(blob_id)) == blob_id
+    return _State(commit, blob_id, content, clean, tip, True)
+
+
+def _blob_id(content: bytes, width: int) -> str:
+    """The id git gives ``content`` as a blob (SHA-1, or SHA-256 for 64 digits)."""
+    digest = hashlib.sha256() if width == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(content))
+    digest.update(content)
+    return digest.hexdigest()
+
+
+def _generation(store: TraceStore, state: _State) -> str:
+    try:
+        st = store.traces_path.stat()
+        traces = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    except OSError:
+        traces = "-"
+    return f"{traces}|{state.notes or '-'}"
+
+
+def _commit_hunks(
+    store: TraceStore,
+    commit: str,
+    path: str,
+    cache: BlameCache | None,
+    line_range: tuple[int, int] | None,
+    during: Callable[[], None],
+) -> tuple[list[Hunk] | None, dict[str, Any] | None]:
+    """The blame of the whole of ``path`` in ``commit`` and its cache entry: cached,
+    derived from the parent's cached blame, or from ``git blame`` (``during`` runs
+    while it does). ``(None, None)`` for a part of a file (``line_range``) that would
+    need a whole new blame."""
+    git = store.repository.git
+    cached = cache.commits(path) if cache is not None else set()
+    if cache is not None and commit in cached:
+        entry = cache.load(commit, path)
+        if entry is not None:
+            return entry["hunks"], entry
+    hunks: list[Hunk] | None = None
+    if cache is not None and cached:
+        show = git.run(
+            "show", "--no-color", "--no-ext-diff", "-U0", DIFF_ALGORITHM, "--format=%P",
+            commit, "--", path,
+        ).stdout  # fmt: skip
+        first, _, patch = show.partition(b"\n")
+        parents = first.decode().split()
+        if len(parents) == 1 and parents[0] in cached:
+            base = cache.load(parents[0], path)
+            if base is not None:
+                hunks = derive_hunks(base["hunks"], patch, commit, path)
+    if hunks is None:
+        if line_range is not None:
+            return None, None
+        hunks = _run_blame(store, path, commit, None, during)
+    entry = {"hunks": hunks}
+    if cache is not None:
+        cache.save(commit, path, hunks)
+    return hunks, entry
+
+
+def _work_tree_hunks(
+    store: TraceStore, head: str, path: str, hunks: list[Hunk], count: int
+) -> list[Hunk]:
+    """The blame of a modified work-tree file from HEAD's blame and ``git diff``."""
+    patch = store.repository.git.run(
+        "diff", "--no-color", "--no-ext-diff", "-U0", DIFF_ALGORITHM, head, "--", path
+    ).stdout
+    derived = derive_hunks(hunks, patch, UNCOMMITTED, path)
+    if derived is not None and sum(h.count for h in derived) == count:
+        return derived
+    return _run_blame(store, path, None, None, None)
+
+
+def _run_blame(
+    store: TraceStore,
+    path: str,
+    revision: str | None,
+    line_range: tuple[int, int] | None,
+    during: Callable[[], None] | None,
+) -> list[Hunk]:
+    """``git blame --incremental`` of ``path`` at ``revision`` (or of the work tree)."""
+    args = ["blame", "--incremental", DIFF_ALGORITHM]
+    if line_range is not None:
+        args += ["-L", f"{line_range[0]},{line_range[1]}"]
+    if revision is not None:
+        args.append(revision)
+    args += ["--", path]
+    started = store.repository.git.start(*args)
+    try:
+        if during is not None:
+            during()
+    except BaseException:
+        started.close()
+        raise
+    return list(parse_incremental(started.result()))
+
+
+_LABEL_FIELDS = ("type", "model_id", "trace_id", "conversation_url", "confidence", "evidence")
+
+
+def _labels(out: Sequence[BlameLine], generation: str) -> dict[str, Any]:
+    """The labels of a blame, for the cache: a table of distinct labels, one index a line."""
+    table: dict[tuple[Any, ...], int] = {}
+    per_line = [
+        table.setdefault(tuple(getattr(line, f) for f in _LABEL_FIELDS), len(table)) for line in out
+    ]
+    return {"generation": generation, "labels": list(table), "line_labels": per_line}
+
+
+def _from_labels(
+    hunks: Sequence[Hunk], lines: Sequence[bytes], entry: dict[str, Any]
+) -> Iterator[BlameLine]:
+    table = [dict(zip(_LABEL_FIELDS, row, strict=True)) for row in entry["labels"]]
+    per_line = entry["line_labels"]
+    count = len(lines)
+    for hunk in sorted(hunks, key=lambda h: h.final_line):
+        for k in range(hunk.count):
+            final = hunk.final_line + k
+            yield BlameLine(
+                line=final,
+                commit=hunk.commit,
+                orig_line=hunk.orig_line + k,
+                orig_path=hunk.orig_path,
+                text=lines[final - 1] if final <= count else b"",
+                **table[per_line[final - 1]],
+            )
+
+
+def _committed(hunk: Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> Iterator[BlameLine]:
     """The lines of one blame hunk, labelled by the records of the hunk's commit."""
     has_records = lookup.has_records(hunk.commit)
     table = lookup.lines(hunk.commit, hunk.orig_path) if has_records else {}
@@ -392,7 +543,7 @@ def blame_many(
     meta: dict[str, dict[str, str]] = commit_info if commit_info is not None else {}
     lock = threading.Lock()
 
-    def run(item: tuple[str, bytes]) -> list[_Hunk]:
+    def run(item: tuple[str, bytes]) -> list[Hunk]:
         path = item[0]
         args = ["blame", "--incremental"]
         if line_ranges is not None:
@@ -401,7 +552,7 @@ def blame_many(
         args += [revision, "--", path]
         data = git.run(*args).stdout
         found: dict[str, dict[str, str]] = {}
-        hunks = list(_parse_incremental(data, found))
+        hunks = list(parse_incremental(data, found))
         with lock:
             for sha, headers in found.items():
                 meta.setdefault(sha, {}).update(headers)
@@ -409,7 +560,9 @@ def blame_many(
 
     todo = [f for f in files if line_ranges is None or line_ranges.get(f[0])]
     workers = max(1, jobs if jobs is not None else available_cores())
-    all_hunks: list[list[_Hunk]] = []
+    all_hunks: list[list[Hunk]] = []
+    import concurrent.futures  # only for many files (13 ms to import)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         for done, hunks in enumerate(pool.map(run, todo), 1):
             all_hunks.append(hunks)
@@ -417,6 +570,8 @@ def blame_many(
                 progress(done)
     commits = {h.commit for hunks in all_hunks for h in hunks}
     paths = {h.orig_path for hunks in all_hunks for h in hunks}
+    from ._lookup import RecordLookup
+
     lookup = RecordLookup(store, commits, paths)
     index = (
         content_index if content_index is not None else functools.cache(lambda: _all_records(store))
@@ -428,7 +583,8 @@ def blame_many(
         for hunk in sorted(hunks, key=lambda h: h.final_line):
             out.extend(_committed(hunk, lines, lookup))
         if any(line.type == "unknown" for line in out):
-            out = _by_content(index(), lines, out)
+            found = index()
+            out = _by_content(found.match(lines) if len(found) else [], out)
         results.append(BlameResult(path=path, revision=revision, lines=tuple(out)))
     return results
 
@@ -442,16 +598,19 @@ def available_cores() -> int:
 
 
 def _all_records(store: TraceStore) -> ContentIndex:
+    from ._anchors import ContentIndex
+
     return ContentIndex(s.record for s in store.records())
 
 
-def _by_content(
-    index: ContentIndex, lines: Sequence[bytes], out: list[BlameLine]
-) -> list[BlameLine]:
-    """Re-anchor lines no record covers by their content (``_anchors``)."""
-    if not len(index):
+def _by_content(matches: Sequence[Anchor | None], out: list[BlameLine]) -> list[BlameLine]:
+    """Re-anchor lines no record covers by their content (``matches``: where each line
+    of the file was found among the records, ``ContentIndex.match``)."""
+    from ._anchors import ANCHOR_CONFIDENCE
+    from ._lookup import Hit
+
+    if not matches:
         return out
-    matches = index.match(lines)
     result = []
     for line in out:
         anchor = matches[line.line - 1] if line.line - 1 < len(matches) else None

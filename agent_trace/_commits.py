@@ -16,6 +16,7 @@ __all__ = [
     "LoggedCommit",
     "commit_parents",
     "diff_commit",
+    "diff_commits",
     "line_runs",
     "log_diffs",
     "merge_added",
@@ -76,6 +77,39 @@ def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:
     else:
         args += [parent, commit]
     return _parse_diff(git.run(*args, "--").stdout)
+
+
+def diff_commits(
+    git: Git, pairs: Sequence[tuple[str, str | None]]
+) -> dict[tuple[str, str | None], list[FileDiff]]:
+    """:func:`diff_commit` of many ``(commit, parent)`` pairs in one ``git diff-tree
+    --stdin`` (a rebase's commits, old and new, in one stream instead of one process
+    each)."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return {}
+    text = "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in wanted)
+    out = git.run(
+        "diff-tree", "--stdin", "--always", "--root", *_DIFF_OPTIONS, input=text.encode()
+    ).stdout
+    result: dict[tuple[str, str | None], list[FileDiff]] = {}
+    pos = 0
+    for i, pair in enumerate(wanted):
+        header = pair[0].encode() + b"\0"
+        if not out.startswith(header, pos):
+            raise ValueError(f"git diff-tree --stdin: no diff of {pair[0]} where expected")
+        start = pos + len(header)
+        end = len(out)
+        if i + 1 < len(wanted):  # the next diff starts with its commit id, after a line end
+            following = wanted[i + 1][0].encode() + b"\0"
+            end = out.find(following, start)
+            while end > start and out[end - 1] not in b"\n\0":
+                end = out.find(following, end + 1)
+            if end < 0:
+                raise ValueError(f"git diff-tree --stdin: no diff of {wanted[i + 1][0]}")
+        result[pair] = _parse_diff(out[start:end])
+        pos = end
+    return result
 
 
 _DIFF_OPTIONS = (

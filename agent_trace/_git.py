@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 import attrs
 
@@ -24,6 +26,7 @@ __all__ = [
     "IDENTITY_ENV",
     "NotAGitRepository",
     "Repository",
+    "Started",
     "find_repository",
 ]
 
@@ -218,11 +221,23 @@ class Git:
         """The contents of the blobs ``names`` name (SHAs, ``tree:path``...), in order,
         with one ``git cat-file --batch``; ``None`` for a name that is missing or not a
         blob."""
+        return [
+            found[2] if found is not None and found[1] == "blob" else None
+            for found in self.batch(names)
+        ]
+
+    def batch(
+        self, names: Sequence[str], *, contents: bool = True
+    ) -> list[tuple[str, str, bytes] | None]:
+        """``(id, type, contents)`` of the objects ``names`` name, in order, with one
+        ``git cat-file --batch`` (``--batch-check`` and empty contents when ``contents``
+        is false); ``None`` for a name that is missing. Names may not contain newlines."""
         if not names:
             return []
         text = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
-        out = self.run("cat-file", "--batch", input=text).stdout
-        found: list[bytes | None] = []
+        mode = "--batch" if contents else "--batch-check"
+        out = self.run("cat-file", mode, input=text).stdout
+        found: list[tuple[str, str, bytes] | None] = []
         pos = 0
         for _ in names:
             end = out.index(b"\n", pos)
@@ -231,10 +246,55 @@ class Git:
             if len(header) != 3:  # "<name> missing" / "ambiguous"
                 found.append(None)
                 continue
-            size = int(header[2])
-            found.append(out[pos : pos + size] if header[1] == b"blob" else None)
-            pos += size + 1
+            size = int(header[2]) if contents else 0
+            found.append((header[0].decode(), header[1].decode(), out[pos : pos + size]))
+            if contents:
+                pos += size + 1
         return found
+
+    def start(self, *args: str) -> Started:
+        """Start ``git ARGS`` in the background, its output going to a temporary file
+        (no pipe to drain: the caller works meanwhile); :meth:`Started.result` waits."""
+        out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Started)
+        err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            proc = subprocess.Popen(["git", *args], cwd=self.cwd, stdout=out, stderr=err)
+        except FileNotFoundError:
+            out.close()
+            err.close()
+            raise GitNotFound() from None
+        return Started(args, proc, out, err)
+
+
+class Started:
+    """A git process running in the background (:meth:`Git.start`)."""
+
+    def __init__(
+        self, args: Sequence[str], proc: subprocess.Popen[bytes], out: IO[bytes], err: IO[bytes]
+    ) -> None:
+        self._args, self._proc, self._out, self._err = tuple(args), proc, out, err
+
+    def result(self, ok_codes: Iterable[int] = (0,)) -> bytes:
+        """Wait for the process; its standard output. Raises :class:`GitCommandError`."""
+        try:
+            code = self._proc.wait()
+            self._out.seek(0)
+            data = self._out.read()
+            if code not in tuple(ok_codes):
+                self._err.seek(0)
+                stderr = self._err.read().decode("utf-8", "replace")
+                raise GitCommandError(self._args, code, stderr)
+            return data
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process if it still runs and drop its output."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._err.close()
 
 
 @attrs.frozen

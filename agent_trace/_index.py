@@ -16,7 +16,7 @@ from typing import Any
 
 import mmh3
 
-from .events._wire import loads
+from .events._json import loads
 
 __all__ = ["TraceIndex"]
 

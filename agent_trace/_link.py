@@ -21,13 +21,22 @@ by content after history is rewritten without our hooks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
 from ._anchors import ANCHOR_CONFIDENCE, ContentIndex, anchor_keys, range_anchors
-from ._commits import FileDiff, commit_parents, diff_commit, line_runs, merge_added, parents_of
+from ._commits import (
+    FileDiff,
+    commit_parents,
+    diff_commit,
+    diff_commits,
+    line_runs,
+    merge_added,
+    parents_of,
+)
 from ._hashing import content_hash
 from ._lines import align, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._lookup import LINK_KIND, Hit, RecordLookup, is_link_record
@@ -78,6 +87,7 @@ class LinkResult:
     """``(path, reason)`` of files not attributed (binary files, submodules)."""
 
 
+@functools.cache
 def _tool() -> Tool:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -93,9 +103,8 @@ _Changes = tuple[list[str], list[FileDiff], list[dict[str | None, FileDiff]]]
 def _changes(sources: LinkSources, commit: str) -> _Changes:
     """The commit's parents, its changes (for a merge: lines differing from every
     parent) and, per parent, the diff against it by path."""
-    git = sources.store.repository.git
     parents = sources.parents(commit)
-    per_parent = [diff_commit(git, commit, p) for p in parents] or [diff_commit(git, commit, None)]
+    per_parent = [sources.diff(commit, p) for p in parents] or [sources.diff(commit, None)]
     by_path = [{d.new_path: d for d in diffs} for diffs in per_parent]
     if len(parents) <= 1:
         return parents, per_parent[0], by_path
@@ -149,6 +158,46 @@ class LinkSources:
         self._lookup: RecordLookup | None = None
         self._looked_up: set[str] = set()
         self._parents: dict[str, list[str]] = {}
+        self._diffs: dict[tuple[str, str | None], list[FileDiff]] = {}
+        self._blobs: dict[str, bytes] = {}
+
+    def prefetch_changes(self, commits: Iterable[str]) -> None:
+        """Read the diffs of many commits against their parents (one ``git diff-tree
+        --stdin``) and the files they change (one ``git cat-file --batch``)."""
+        git = self.store.repository.git
+        wanted = list(dict.fromkeys(commits))
+        self.prefetch_parents(wanted)
+        pairs: list[tuple[str, str | None]] = []
+        for c in wanted:
+            parents = self.parents(c)
+            pairs += [(c, p) for p in parents] if parents else [(c, None)]
+        self._diffs.update(diff_commits(git, [p for p in pairs if p not in self._diffs]))
+        self.blobs(
+            d.new_blob
+            for pair in pairs
+            for d in self._diffs.get(pair, ())
+            if d.new_blob and d.added and not d.binary
+        )
+
+    def diff(self, commit: str, parent: str | None) -> list[FileDiff]:
+        """``commit``'s changes against ``parent`` (``None``: a root commit)."""
+        found = self._diffs.get((commit, parent))
+        if found is None:
+            git = self.store.repository.git
+            found = self._diffs[(commit, parent)] = diff_commit(git, commit, parent)
+        return found
+
+    def blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The contents of blobs, read once per batch."""
+        wanted = list(dict.fromkeys(shas))
+        missing = [sha for sha in wanted if sha not in self._blobs]
+        if missing:
+            self._blobs.update(self.store.repository.git.read_blobs(missing))
+        return {sha: self._blobs[sha] for sha in wanted if sha in self._blobs}
+
+    def forget_files(self) -> None:
+        """Drop the file contents read so far (between chunks of a long rewrite)."""
+        self._blobs.clear()
 
     def prefetch_parents(self, commits: Iterable[str]) -> None:
         """Read the parents of many commits in one git process."""
@@ -180,10 +229,9 @@ class LinkSources:
     def old_commit(self, old: str) -> tuple[list[FileDiff], dict[str, bytes]]:
         cached = self._old.get(old)
         if cached is None:
-            git = self.store.repository.git
             parents = self.parents(old)
-            diffs = diff_commit(git, old, parents[0] if parents else None)
-            blobs = git.read_blobs([d.new_blob for d in diffs if d.new_blob and d.added])
+            diffs = self.diff(old, parents[0] if parents else None)
+            blobs = self.blobs(d.new_blob for d in diffs if d.new_blob and d.added)
             cached = self._old[old] = (diffs, blobs)
         return cached
 
@@ -357,7 +405,7 @@ def link_commit(
         for d in diffs
         if (d.binary or d.submodule) and d.new_path is not None
     )
-    blobs = store.repository.git.read_blobs([d.new_blob for d in wanted if d.new_blob])
+    blobs = sources.blobs(d.new_blob for d in wanted if d.new_blob)
     files: list[TraceFile] = []
     details: list[dict[str, Any]] = []
     counts = dict.fromkeys(("ai", "human", "mixed", "unknown"), 0)

@@ -93,10 +93,24 @@ class RecordLookup:
     (``StoredRecord.carried``) describe another commit's lines and are ignored here.
     """
 
-    def __init__(self, store: TraceStore, commits: Iterable[str], paths: Iterable[str]) -> None:
+    def __init__(
+        self,
+        store: TraceStore,
+        commits: Iterable[str],
+        paths: Iterable[str],
+        *,
+        records: Iterable[StoredRecord] | None = None,
+    ) -> None:
+        """``records``: every record of the store, already read (``store.records()``);
+        by default the records of ``commits`` are read from the store."""
         commits = set(commits)
         found: dict[str, list[StoredRecord]] = {}
-        if commits:
+        if records is not None:
+            for stored in records:
+                revision = stored.record.revision
+                if revision in commits and (stored.commit is None or stored.commit == revision):
+                    found.setdefault(revision, []).append(stored)
+        elif commits:
             for stored in store.file.for_commits(commits, set(paths), store.issues):
                 revision = stored.record.revision
                 if revision in commits:

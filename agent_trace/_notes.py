@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ._files import locked
 from ._git import IDENTITY_ENV, Repository
-from ._records import TraceRecord, VcsType, record_to_json
 from ._stored import StoredRecord, StoreIssue, decode_record
+
+if TYPE_CHECKING:
+    from ._records import TraceRecord
 
 __all__ = ["NOTES_REF", "NotesBackend", "NotesSyncResult"]
 
@@ -61,6 +64,8 @@ class NotesBackend:
     # ------------------------------------------------------------------ write
 
     def append(self, records: Iterable[TraceRecord], *, skip_missing: bool = False) -> None:
+        from ._records import VcsType
+
         """Add records to the notes of their commits (``vcs.revision``). A record already
         in the note (same ``id``) is not added twice.
 
@@ -94,6 +99,8 @@ class NotesBackend:
             if len(by_commit) > 1:
                 self._append_many(by_commit)
                 return
+            from ._records import record_to_json
+
             for commit, new in by_commit.items():
                 existing = self._note_text(commit)
                 known = {r.id for r in self._decode(existing, commit, None)}
@@ -119,6 +126,8 @@ class NotesBackend:
     def _append_many(self, by_commit: dict[str, list[TraceRecord]]) -> None:
         """Several commits' notes in one notes commit, written by one ``git fast-import``
         (``git notes add`` is two processes per commit). Caller holds the lock."""
+        from ._records import record_to_json
+
         annotated = self.annotated_commits()
         blobs = self.git.read_blobs(sorted({annotated[c] for c in by_commit if c in annotated}))
         stream: list[bytes] = []

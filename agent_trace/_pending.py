@@ -25,8 +25,8 @@ import orjson
 
 from ._files import atomic_write, locked
 from ._lines import align
-from .events import utc_timestamp
-from .events._wire import loads
+from .events._clock import utc_timestamp
+from .events._json import loads
 
 __all__ = ["Label", "PendingFile", "PendingState", "carry_labels"]
 

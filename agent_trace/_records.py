@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from .events import utc_timestamp
+from .events._clock import utc_timestamp
 from .events._wire import WireError, WireObject, converter, dumps, loads, optional
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "VcsType",
     "new_record",
     "record_from_dict",
+    "structure_record",
     "record_from_json",
     "record_to_dict",
     "record_to_json",
@@ -246,6 +247,12 @@ def new_record(
 
 _structure = converter.get_structure_hook(TraceRecord)
 _unstructure = converter.get_unstructure_hook(TraceRecord)
+
+
+def structure_record(value: Any) -> TraceRecord:
+    """A JSON value as a record; :class:`WireError` when it is not one."""
+    record: TraceRecord = _structure(value, TraceRecord)
+    return record
 
 
 def record_from_dict(data: Any) -> TraceRecord:

@@ -22,6 +22,8 @@ from ._store import TraceStore
 
 __all__ = ["link_deferred", "parse_rewrite_input", "relink_rewritten"]
 
+_CHUNK = 64
+"""Commits whose diffs and files are read together (bounds the memory of long rewrites)."""
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -60,20 +62,27 @@ def relink_rewritten(
     results = []
     if rewrite == "rebase":
         results += link_deferred(store, skip=olds_of.keys(), sources=sources)
-    recomputed = [
-        link_commit(
-            store,
-            new,
-            linked_by="post-rewrite",
-            force=True,
-            write=False,
-            rewritten_from=[o for o in olds if o in present],
-            rewrite=rewrite,
-            sources=sources,
-        )
-        for new, olds in olds_of.items()
-        if new in present
-    ]
+    todo = [(new, [o for o in olds if o in present]) for new, olds in olds_of.items()]
+    todo = [(new, olds) for new, olds in todo if new in present]
+    recomputed = []
+    for start in range(0, len(todo), _CHUNK):
+        chunk = todo[start : start + _CHUNK]
+        # Each chunk's diffs in one git process and its files in another.
+        sources.prefetch_changes([c for new, olds in chunk for c in (new, *olds)])
+        recomputed += [
+            link_commit(
+                store,
+                new,
+                linked_by="post-rewrite",
+                force=True,
+                write=False,
+                rewritten_from=olds,
+                rewrite=rewrite,
+                sources=sources,
+            )
+            for new, olds in chunk
+        ]
+        sources.forget_files()
     # One write for all: one append to traces.jsonl, one notes commit.
     store.append([r.record for r in recomputed if r.record is not None])
     return results + recomputed

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from ._files import atomic_write
-from .events import new_event_id, utc_timestamp
+from .events._clock import new_event_id, utc_timestamp
 from .events._wire import WireError, WireObject, converter, dumps, loads, optional
 
 __all__ = ["RUN_MANIFEST_FORMAT", "Run", "RunManifest", "RunStatus", "check_run_id"]

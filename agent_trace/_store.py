@@ -12,19 +12,22 @@ Layout (``docs/storage.md``)::
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._files import append_lines, locked
 from ._git import Repository, find_repository
-from ._index import TraceIndex
 from ._notes import NOTES_REF, NotesBackend
-from ._records import TraceRecord, record_to_json
-from ._runs import Run, check_run_id, create_run
 from ._stored import StoredRecord, StoreIssue, TraceBackend, decode_record
-from .events._jsonl import CUT_SHORT, DEFAULT_MAX_LINE_BYTES, iter_lines
+from .events._line_io import CUT_SHORT, DEFAULT_MAX_LINE_BYTES, iter_lines
+
+if TYPE_CHECKING:
+    from ._index import TraceIndex
+    from ._records import TraceRecord
+    from ._runs import Run
 
 __all__ = ["STORE_DIRECTORY", "FileBackend", "TraceStore"]
 
@@ -38,10 +41,18 @@ class FileBackend:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         self.traces_path = self.directory / "traces.jsonl"
-        self.index = TraceIndex(self.traces_path, self.directory / "index.sqlite3")
+
+    @functools.cached_property
+    def index(self) -> TraceIndex:
+        """The SQLite index (``sqlite3`` loads when it is first used)."""
+        from ._index import TraceIndex
+
+        return TraceIndex(self.traces_path, self.directory / "index.sqlite3")
 
     def append(self, records: Iterable[TraceRecord]) -> None:
         """Append records (one locked write; safe with concurrent writers)."""
+        from ._records import record_to_json
+
         data = b"".join(record_to_json(r, newline=True) for r in records)
         if data:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -241,10 +252,14 @@ class TraceStore:
         """Create ``runs/<run_id>/`` with its ``run.json`` (``run_id``: a new UUIDv7 when
         not given). ``fields`` are :class:`RunManifest` fields (``tool_name``, ...)."""
         self.ensure_directory()
+        from ._runs import create_run
+
         return create_run(self.runs_directory, run_id, **fields)
 
     def run(self, run_id: str) -> Run:
         """An existing run; ``KeyError`` if there is none with that id."""
+        from ._runs import Run, check_run_id
+
         directory = self.runs_directory / check_run_id(run_id)
         if not directory.is_dir():
             raise KeyError(f"no run {run_id!r} in {self.runs_directory}")
@@ -254,6 +269,8 @@ class TraceStore:
         """Every run, oldest first (UUIDv7 ids sort by creation time)."""
         if not self.runs_directory.is_dir():
             return []
+        from ._runs import Run
+
         return [Run(p) for p in sorted(self.runs_directory.iterdir()) if p.is_dir()]
 
     def __repr__(self) -> str:

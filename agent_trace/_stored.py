@@ -4,12 +4,14 @@ while reading, and the backend interface."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 
-from ._records import RecordDecodeError, TraceRecord, version_problem
-from .events._wire import WireError, converter, loads
+from .events._json import loads
+
+if TYPE_CHECKING:
+    from ._records import TraceRecord
 
 __all__ = ["StoreIssue", "StoredRecord", "TraceBackend", "decode_record"]
 
@@ -63,11 +65,18 @@ class TraceBackend(Protocol):
     ) -> list[StoredRecord]: ...
 
 
-_structure = converter.get_structure_hook(TraceRecord)
+_DECODED: dict[bytes, TraceRecord] = {}
+"""Records decoded from exactly these bytes, most recent last: the file and the notes
+hold the same lines, and a process reads both. Records are immutable, so sharing is safe."""
+_DECODED_MAX = 5_000
 
 
 def decode_record(raw: bytes, location: str, issues: list[StoreIssue] | None) -> TraceRecord | None:
     """One JSON line as a record, or ``None`` (with an issue) when it is not one."""
+    raw = raw.strip()
+    known = _DECODED.get(raw)
+    if known is not None:
+        return known
     try:
         value: Any = loads(raw)
     except ValueError as exc:
@@ -75,15 +84,24 @@ def decode_record(raw: bytes, location: str, issues: list[StoreIssue] | None) ->
             text = str(exc).splitlines()[0] if str(exc) else "malformed"
             issues.append(StoreIssue(location, f"not valid JSON ({text}); skipped"))
         return None
+    # The record classes and their converter load with the first record read (a blame
+    # answered from its cache never needs them).
+    from ._records import RecordDecodeError, structure_record, version_problem
+    from .events._wire import WireError
+
     try:
-        record: TraceRecord = _structure(value, TraceRecord)
+        record: TraceRecord = structure_record(value)
     except WireError as exc:
         if issues is not None:
             error = RecordDecodeError(exc.message, exc.path)
             issues.append(StoreIssue(location, f"{error}; skipped"))
         return None
-    if issues is not None:
-        problem = version_problem(record.version)
-        if problem is not None:
+    problem = version_problem(record.version)
+    if problem is not None:
+        if issues is not None:
             issues.append(StoreIssue(location, f"{problem}; read anyway", "warning"))
+        return record  # not remembered: each copy's location gets its warning
+    if len(_DECODED) >= _DECODED_MAX:
+        del _DECODED[next(iter(_DECODED))]
+    _DECODED[raw] = record
     return record

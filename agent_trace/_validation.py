@@ -22,7 +22,7 @@ import attrs
 
 from ._hashing import parse_content_hash
 from ._model_ids import MODEL_ID_MAX_LENGTH
-from .events._wire import loads
+from .events._json import loads
 
 __all__ = [
     "RecordProblem",

@@ -5,77 +5,83 @@ and writes both losslessly. Claude Code, meerkat and omne logs are translated by
 :class:`AdapterReader`. Needs only attrs, cattrs and orjson.
 """
 
-from ._adapters import FORMATS as ADAPTER_FORMATS
-from ._adapters import AdapterReader, Translated, detect_format
-from ._codec import (
-    EventDecodeError,
-    LogRecord,
-    from_dict,
-    from_json,
-    parse_record,
-    record_to_bytes,
-    to_dict,
-    to_json,
-)
-from ._emitters import EventEmitter, FanoutEmitter, JsonlEmitter, LoggingEmitter
-from ._envelope import (
-    EVENT_SCHEMA_VERSION,
-    EventEnvelope,
-    VersionedThreadEvent,
-    WireForm,
-    compare_envelopes,
-    envelope_sort_key,
-    new_event_id,
-    parse_timestamp,
-    utc_timestamp,
-)
-from ._jsonl import (
-    DEFAULT_MAX_LINE_BYTES,
-    EventReader,
-    JsonlWriter,
-    LogEntry,
-    LogIssue,
-    iter_events,
-)
-from ._schema import ValidationReport, event_json_schema, validate_log
-from ._vocabulary import (
-    AgentMessageItem,
-    CommandExecutionItem,
-    CommandExecutionStatus,
-    ErrorDetail,
-    ErrorItem,
-    FileChangeItem,
-    FileUpdateChange,
-    ItemCompletedEvent,
-    ItemStartedEvent,
-    ItemUpdatedEvent,
-    McpToolCallItem,
-    McpToolCallStatus,
-    PatchApplyStatus,
-    PatchChangeKind,
-    PlanItem,
-    ReasoningItem,
-    ThreadCompletedEvent,
-    ThreadCompletionSubtype,
-    ThreadErrorEvent,
-    ThreadEvent,
-    ThreadItem,
-    ThreadStartedEvent,
-    TodoEntry,
-    TodoListItem,
-    ToolCallStatus,
-    ToolInvocationItem,
-    ToolInvocationOutcome,
-    ToolOutputItem,
-    TurnCompletedEvent,
-    TurnFailedEvent,
-    TurnStartedEvent,
-    UnknownEvent,
-    UnknownItem,
-    Usage,
-    WebSearchItem,
-)
-from ._wire import DUPLICATE_ID
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._adapters import FORMATS as ADAPTER_FORMATS
+    from ._adapters import AdapterReader, Translated, detect_format
+    from ._codec import (
+        EventDecodeError,
+        LogRecord,
+        from_dict,
+        from_json,
+        parse_record,
+        record_to_bytes,
+        to_dict,
+        to_json,
+    )
+    from ._emitters import EventEmitter, FanoutEmitter, JsonlEmitter, LoggingEmitter
+    from ._envelope import (
+        EVENT_SCHEMA_VERSION,
+        EventEnvelope,
+        VersionedThreadEvent,
+        WireForm,
+        compare_envelopes,
+        envelope_sort_key,
+        new_event_id,
+        parse_timestamp,
+        utc_timestamp,
+    )
+    from ._json import DUPLICATE_ID
+    from ._jsonl import (
+        DEFAULT_MAX_LINE_BYTES,
+        EventReader,
+        JsonlWriter,
+        LogEntry,
+        LogIssue,
+        iter_events,
+    )
+    from ._schema import ValidationReport, event_json_schema, validate_log
+    from ._vocabulary import (
+        AgentMessageItem,
+        CommandExecutionItem,
+        CommandExecutionStatus,
+        ErrorDetail,
+        ErrorItem,
+        FileChangeItem,
+        FileUpdateChange,
+        ItemCompletedEvent,
+        ItemStartedEvent,
+        ItemUpdatedEvent,
+        McpToolCallItem,
+        McpToolCallStatus,
+        PatchApplyStatus,
+        PatchChangeKind,
+        PlanItem,
+        ReasoningItem,
+        ThreadCompletedEvent,
+        ThreadCompletionSubtype,
+        ThreadErrorEvent,
+        ThreadEvent,
+        ThreadItem,
+        ThreadStartedEvent,
+        TodoEntry,
+        TodoListItem,
+        ToolCallStatus,
+        ToolInvocationItem,
+        ToolInvocationOutcome,
+        ToolOutputItem,
+        TurnCompletedEvent,
+        TurnFailedEvent,
+        TurnStartedEvent,
+        UnknownEvent,
+        UnknownItem,
+        Usage,
+        WebSearchItem,
+    )
 
 __all__ = [
     "ADAPTER_FORMATS",
@@ -149,3 +155,105 @@ __all__ = [
     "utc_timestamp",
     "validate_log",
 ]
+
+# Submodules load on first use (``from agent_trace.events import JsonlWriter`` loads the
+# writer and the vocabulary, not the adapters), so modules that need one helper stay cheap.
+_HOME: dict[str, tuple[tuple[str, str], ...]] = {
+    "_clock": (("new_event_id", "new_event_id"), ("utc_timestamp", "utc_timestamp")),
+    "_adapters": (
+        ("FORMATS", "ADAPTER_FORMATS"),
+        ("AdapterReader", "AdapterReader"),
+        ("Translated", "Translated"),
+        ("detect_format", "detect_format"),
+    ),
+    "_codec": (
+        ("EventDecodeError", "EventDecodeError"),
+        ("LogRecord", "LogRecord"),
+        ("from_dict", "from_dict"),
+        ("from_json", "from_json"),
+        ("parse_record", "parse_record"),
+        ("record_to_bytes", "record_to_bytes"),
+        ("to_dict", "to_dict"),
+        ("to_json", "to_json"),
+    ),
+    "_emitters": (
+        ("EventEmitter", "EventEmitter"),
+        ("FanoutEmitter", "FanoutEmitter"),
+        ("JsonlEmitter", "JsonlEmitter"),
+        ("LoggingEmitter", "LoggingEmitter"),
+    ),
+    "_envelope": (
+        ("EVENT_SCHEMA_VERSION", "EVENT_SCHEMA_VERSION"),
+        ("EventEnvelope", "EventEnvelope"),
+        ("VersionedThreadEvent", "VersionedThreadEvent"),
+        ("WireForm", "WireForm"),
+        ("compare_envelopes", "compare_envelopes"),
+        ("envelope_sort_key", "envelope_sort_key"),
+        ("parse_timestamp", "parse_timestamp"),
+    ),
+    "_jsonl": (
+        ("DEFAULT_MAX_LINE_BYTES", "DEFAULT_MAX_LINE_BYTES"),
+        ("EventReader", "EventReader"),
+        ("JsonlWriter", "JsonlWriter"),
+        ("LogEntry", "LogEntry"),
+        ("LogIssue", "LogIssue"),
+        ("iter_events", "iter_events"),
+    ),
+    "_schema": (
+        ("ValidationReport", "ValidationReport"),
+        ("event_json_schema", "event_json_schema"),
+        ("validate_log", "validate_log"),
+    ),
+    "_vocabulary": (
+        ("AgentMessageItem", "AgentMessageItem"),
+        ("CommandExecutionItem", "CommandExecutionItem"),
+        ("CommandExecutionStatus", "CommandExecutionStatus"),
+        ("ErrorDetail", "ErrorDetail"),
+        ("ErrorItem", "ErrorItem"),
+        ("FileChangeItem", "FileChangeItem"),
+        ("FileUpdateChange", "FileUpdateChange"),
+        ("ItemCompletedEvent", "ItemCompletedEvent"),
+        ("ItemStartedEvent", "ItemStartedEvent"),
+        ("ItemUpdatedEvent", "ItemUpdatedEvent"),
+        ("McpToolCallItem", "McpToolCallItem"),
+        ("McpToolCallStatus", "McpToolCallStatus"),
+        ("PatchApplyStatus", "PatchApplyStatus"),
+        ("PatchChangeKind", "PatchChangeKind"),
+        ("PlanItem", "PlanItem"),
+        ("ReasoningItem", "ReasoningItem"),
+        ("ThreadCompletedEvent", "ThreadCompletedEvent"),
+        ("ThreadCompletionSubtype", "ThreadCompletionSubtype"),
+        ("ThreadErrorEvent", "ThreadErrorEvent"),
+        ("ThreadEvent", "ThreadEvent"),
+        ("ThreadItem", "ThreadItem"),
+        ("ThreadStartedEvent", "ThreadStartedEvent"),
+        ("TodoEntry", "TodoEntry"),
+        ("TodoListItem", "TodoListItem"),
+        ("ToolCallStatus", "ToolCallStatus"),
+        ("ToolInvocationItem", "ToolInvocationItem"),
+        ("ToolInvocationOutcome", "ToolInvocationOutcome"),
+        ("ToolOutputItem", "ToolOutputItem"),
+        ("TurnCompletedEvent", "TurnCompletedEvent"),
+        ("TurnFailedEvent", "TurnFailedEvent"),
+        ("TurnStartedEvent", "TurnStartedEvent"),
+        ("UnknownEvent", "UnknownEvent"),
+        ("UnknownItem", "UnknownItem"),
+        ("Usage", "Usage"),
+        ("WebSearchItem", "WebSearchItem"),
+    ),
+    "_json": (("DUPLICATE_ID", "DUPLICATE_ID"),),
+}
+_SOURCE = {alias: (module, name) for module, pairs in _HOME.items() for name, alias in pairs}
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCE.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{source[0]}"), source[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

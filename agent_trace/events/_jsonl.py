@@ -11,6 +11,7 @@ from typing import IO, Any, Literal
 import attrs
 import orjson
 
+from ._clock import new_event_id, stamp
 from ._codec import EventDecodeError, LogRecord, parse_record, to_dict
 from ._codec import dump_event as _dump_event
 from ._envelope import (
@@ -18,9 +19,9 @@ from ._envelope import (
     EventEnvelope,
     VersionedThreadEvent,
     WireForm,
-    new_event_id,
-    stamp,
 )
+from ._json import _duplicate_ids_seen
+from ._line_io import CUT_SHORT, DEFAULT_MAX_LINE_BYTES, iter_lines
 from ._vocabulary import (
     ThreadCompletedEvent,
     ThreadErrorEvent,
@@ -28,7 +29,7 @@ from ._vocabulary import (
     TurnCompletedEvent,
     TurnFailedEvent,
 )
-from ._wire import _duplicate_ids_seen, dumps, loads
+from ._wire import dumps, loads
 
 _orjson_dumps = orjson.dumps
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
@@ -44,8 +45,6 @@ __all__ = [
     "iter_lines",
 ]
 
-DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
-"""Lines longer than this are reported and skipped instead of being read into memory."""
 
 FsyncPolicy = Literal["never", "boundary", "always"]
 
@@ -377,35 +376,6 @@ class EventReader:
             raise exc.located(self.name, number)
         self.malformed += 1
         self._issue(LogIssue(self.name, number, exc.path, exc.message, kind))
-
-
-CUT_SHORT = "line cut short, as by a crash; skipped"
-
-
-def iter_lines(f: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, bool]]:
-    """``(number, line, complete)`` for each non-blank line, split on ``\\n`` only.
-
-    ``line`` is ``None`` for a line over ``limit`` bytes (skipped without being held in
-    memory); ``complete`` is false for a last line with no newline. A ``\\r`` before the
-    newline is dropped.
-    """
-    number = 0
-    while True:
-        raw = f.readline(limit + 1)
-        if not raw:
-            return
-        number += 1
-        complete = raw.endswith(b"\n")
-        if not complete and len(raw) > limit:
-            while True:  # skip the rest of the line
-                rest = f.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, None, False
-            continue
-        line = raw.rstrip(b"\r\n") if complete else raw
-        if line.strip():
-            yield number, line, complete
 
 
 def iter_events(

@@ -13,7 +13,8 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from ._wire import DUPLICATE_ID, WireError, WireObject, note_duplicate_id, optional, tag
+from ._json import DUPLICATE_ID, note_duplicate_id
+from ._wire import WireError, WireObject, optional, tag
 
 __all__ = [
     "AgentMessageItem",

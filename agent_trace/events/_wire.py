@@ -23,7 +23,11 @@ from typing import Any
 
 import attrs
 import cattrs
-import orjson
+
+from ._json import (  # re-exported: the codec and the records use them from here
+    dumps,
+    loads,
+)
 
 __all__ = [
     "SKIP_IF_NONE",
@@ -39,20 +43,6 @@ __all__ = [
 SKIP_IF_NONE = "agent_trace.skip_if_none"
 WIRE_NAME = "agent_trace.wire_name"
 _TAG = "agent_trace.tag"
-
-DUPLICATE_ID = "\x00agent-trace:second-id\x00"
-"""Stands for a second ``id`` key in one object (newer Codex ``web_search`` items).
-
-A Python dict cannot hold a key twice; :func:`loads` files the second ``id`` under this
-name and :func:`dumps` writes it back as ``"id"`` where it was."""
-_DUPLICATE_ID_KEY_JSON = orjson.dumps(DUPLICATE_ID) + b":"
-_WEB_SEARCH = b'"web_search"'
-
-# 19 digits in a row: the shortest integer outside the 64-bit range orjson keeps exact
-# (-9223372036854775809). Found by mapping every digit to "0" and everything else to " ".
-_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-_NINETEEN_DIGITS = b"0" * 19
-_ORJSON_INTS = range(-(1 << 63), 1 << 64)  # what orjson writes itself (i64 min to u64 max)
 
 
 class WireError(ValueError):
@@ -113,86 +103,6 @@ class WireObject:
         if self.extra:
             parts.append(f"extra={self.extra!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def _keep_duplicate_id(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key == "id" and "id" in out and DUPLICATE_ID not in out:
-            out[DUPLICATE_ID] = value
-        else:
-            out[key] = value
-    return out
-
-
-def loads(data: bytes | str) -> Any:
-    """Parse one JSON document with serde_json's rules, losing nothing.
-
-    orjson checks the document (NaN, lone surrogates and invalid UTF-8 are errors, as in
-    serde_json). Two rare cases are then parsed again by the standard library: integers
-    beyond 64 bits, which orjson would turn into floats, and ``web_search`` items, whose
-    second ``id`` key (newer Codex) is kept as :data:`DUPLICATE_ID`.
-    """
-    raw = data.encode() if isinstance(data, str) else data
-    value = orjson.loads(raw)
-    if _WEB_SEARCH in raw:
-        import json
-
-        _duplicate_ids_seen[0] = True
-        return json.loads(raw, object_pairs_hook=_keep_duplicate_id)
-    if _NINETEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO):
-        import json
-
-        return json.loads(raw)
-    return value
-
-
-def _serde_numbers(value: Any) -> Any:
-    """A copy of ``value`` where numbers orjson cannot write as serde_json does are
-    pre-rendered: integers beyond 64 bits, and floats orjson writes as ``1e+16``."""
-    if isinstance(value, dict):
-        return {k: _serde_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_serde_numbers(v) for v in value]
-    if type(value) is int and value not in _ORJSON_INTS:
-        return orjson.Fragment(str(value).encode())
-    if type(value) is float:
-        text = orjson.dumps(value)
-        if b"e+" in text:
-            return orjson.Fragment(text.replace(b"e+", b"e"))
-    return value
-
-
-def dumps(value: Any, *, newline: bool = False) -> bytes:
-    """Serialize like serde_json: compact, raw UTF-8, ``\\u001f`` escapes, ryu floats.
-
-    ``newline=True`` appends ``\\n`` (one buffer, no copy): a JSONL line.
-    """
-    option = orjson.OPT_APPEND_NEWLINE if newline else 0
-    try:
-        out = orjson.dumps(value, option=option)
-    except orjson.JSONEncodeError:
-        out = orjson.dumps(_serde_numbers(value), option=option)  # integers beyond 64 bits
-    else:
-        # orjson writes floats >= 1e16 as 1e+16. A "+" (found by memchr) is rare; only then
-        # look closer, and only rewrite when a value (not some text) needs it.
-        if b"+" in out and b"e+" in out:
-            out = orjson.dumps(_serde_numbers(value), option=option)
-    if _duplicate_ids_seen[0] and _DUPLICATE_ID_KEY_JSON in out:
-        out = out.replace(_DUPLICATE_ID_KEY_JSON, b'"id":')
-    return out
-
-
-_duplicate_ids_seen = [False]
-
-
-def note_duplicate_id() -> None:
-    """Called when an object carrying :data:`DUPLICATE_ID` exists; until then
-    :func:`dumps` skips looking for it."""
-    _duplicate_ids_seen[0] = True
 
 
 # --------------------------------------------------------------------------- converter
@@ -521,14 +431,12 @@ def tagged_union(
     Unknown tags become ``fallback(raw_dict)``, which keeps the dict and writes it back as
     it was (serde's ``#[serde(other)]`` drops it).
     """
+    # Each member's hooks are made when the first object of that member is read or
+    # written: making them all costs ~20 ms at import, which most programs never repay.
+    tags = {str(attrs.fields_dict(member)["type"].default): member for member in members}
     by_tag: dict[str, tuple[type, Callable[[Any, Any], Any]]] = {}
     dump: dict[type, Callable[[Any], dict[str, Any]]] = {}
-    for member in members:
-        by_tag[str(attrs.fields_dict(member)["type"].default)] = (
-            member,
-            converter.get_structure_hook(member),
-        )
-        dump[member] = converter.get_unstructure_hook(member)
+    classes = frozenset(members)
 
     def structure(value: Any, _: Any = None) -> Any:
         if type(value) is not dict:
@@ -540,13 +448,19 @@ def tagged_union(
                 raise WireError("required field missing", "$.type")
             if type(tag_value) is not str:
                 raise WireError(_expect("a string", tag_value).message, "$.type")
-            return fallback(value)
+            member = tags.get(tag_value)
+            if member is None:
+                return fallback(value)
+            hit = by_tag[tag_value] = (member, converter.get_structure_hook(member))
         return hit[1](value, hit[0])
 
     def unstructure(obj: Any) -> dict[str, Any]:
-        hook = dump.get(obj.__class__)
+        cls = obj.__class__
+        hook = dump.get(cls)
         if hook is None:
-            return obj.data  # type: ignore[no-any-return]
+            if cls not in classes:
+                return obj.data  # type: ignore[no-any-return]
+            hook = dump[cls] = converter.get_unstructure_hook(cls)
         return hook(obj)
 
     converter.register_structure_hook(union, structure)

@@ -1,0 +1,73 @@
+"""Event ids (UUIDv7) and RFC 3339 timestamps: no dependencies, so the modules that only
+stamp things (records, runs, the pending state) load nothing else."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from typing import Any
+
+__all__ = ["new_event_id", "stamp", "utc_timestamp"]
+
+
+_random = random.Random(int.from_bytes(os.urandom(16)))
+_id_lock = threading.Lock()
+# Per millisecond: the id's text before and after the 12-bit counter, and the timestamp.
+_id_state: list[Any] = [0, 0, "", "", ""]  # ms, counter, head, tail, ts
+
+
+def _reseed() -> None:  # a forked child must not repeat its parent's ids
+    _random.seed(int.from_bytes(os.urandom(16)))
+    _id_state[0] = 0
+
+
+os.register_at_fork(after_in_child=_reseed)
+
+
+def new_event_id() -> str:
+    """A UUIDv7 string; ids made by one process sort in creation order (RFC 9562 §6.2,
+    method 1: a 12-bit counter after the millisecond timestamp).
+
+    The 62 random bits are drawn once per millisecond and per process, from a generator
+    seeded from ``os.urandom`` (and reseeded in forked children): ids must be unique, not
+    secret.
+    """
+    return stamp()[0]
+
+
+def stamp() -> tuple[str, str]:
+    """A new event id and the matching RFC 3339 timestamp, from one clock reading."""
+    now_ms = time.time_ns() // 1_000_000
+    with _id_lock:
+        state = _id_state
+        last_ms = state[0]
+        if now_ms <= last_ms:  # same millisecond (or the clock stepped back): count up
+            counter = state[1] + 1
+            if counter <= 0xFFF:
+                state[1] = counter
+                return f"{state[2]}{counter:03x}{state[3]}", state[4]
+            now_ms = last_ms + 1  # 4096 ids in one millisecond: borrow the next one
+        counter = _random.getrandbits(8) << 2  # random start, room to count up
+        rand_b = _random.getrandbits(62)
+        head = "%08x-%04x-7" % (now_ms >> 16 & 0xFFFF_FFFF, now_ms & 0xFFFF)  # noqa: UP031
+        tail = "-%04x-%012x" % (0x8000 | rand_b >> 48, rand_b & 0xFFFF_FFFF_FFFF)  # noqa: UP031
+        state[:] = [now_ms, counter, head, tail, utc_timestamp(now_ms * 1_000_000)]
+        return f"{head}{counter:03x}{tail}", state[4]
+
+
+_second_cache: tuple[int, str] = (-1, "")
+
+
+def utc_timestamp(ns: int | None = None) -> str:
+    """RFC 3339 UTC with millisecond precision and ``Z``: ``2026-11-21T22:22:11.123Z``."""
+    global _second_cache
+    if ns is None:
+        ns = time.time_ns()
+    seconds, rest = divmod(ns, 1_000_000_000)
+    cached_seconds, text = _second_cache  # one read: safe against other threads
+    if cached_seconds != seconds:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _second_cache = (seconds, text)
+    return f"{text}.{rest // 1_000_000:03d}Z"
