@@ -3,7 +3,7 @@ floor measured in the same run.
 
 The script builds its inputs in a temporary directory (nothing is downloaded): a git
 repository, written with ``git fast-import``, holding ``src/big.py`` (about 5,000 lines of
-generated Python, ``random.Random(seed)``) touched by most of its 400 commits (60 with
+generated Python, ``random.Random(seed)``) touched by most of its 500 commits (60 with
 ``--quick``), and ten ~300-line modules under ``src/pkg/``. A share of the history (the
 newest three quarters) is then linked the way the post-commit hook links commits, with
 pending AI labels written for two commits in three, so the records and notes that
@@ -21,17 +21,25 @@ Figures (median seconds, ours and floor, and their ratio):
    Floor: ``python -c pass`` plus ``git diff-tree -r -p -U0 HEAD``. Target: 0.25 s.
 3. ``blame cold`` / ``blame warm``: the whole process ``trace blame src/big.py --format
    json`` (the console script next to ``sys.executable``; output to ``/dev/null``).
-   Cold: the SQLite index of ``traces.jsonl`` deleted first, so it is rebuilt; warm: run
-   again with nothing changed. Floor: ``git blame --incremental HEAD -- src/big.py``.
+   Cold: the SQLite index of ``traces.jsonl`` and the blame cache (``.agent-trace/cache/``,
+   when there is one) deleted before every run, so both are rebuilt; warm: run again with
+   nothing changed. Floor: ``git blame --incremental HEAD -- src/big.py``.
+4. ``blame next commit``: after one more commit (untimed: an agent's ``rec.edit`` window
+   changing 3 lines of ``src/big.py``, committed and linked), ``trace blame`` with the
+   blame cache as it was after a blame of the parent (copied aside after warming at the
+   parent and copied back before every run). Same floor, at the new commit.
 
 Cases are interleaved within each repeat (ours and floor alternate which goes first) so
-that drift of the machine affects them alike. Nothing here asserts on a time. The Python
-subprocesses get a bytecode cache in the work directory (``PYTHONPYCACHEPREFIX``), as an
-installed package has; ``--no-pycache`` runs them compiling every module from source.
+that drift of the machine affects them alike; a ratio is the median of the per-repeat
+ratios. Nothing here asserts on a time. The Python subprocesses get a bytecode cache in
+the work directory (``PYTHONPYCACHEPREFIX``), as an installed package has;
+``--no-pycache`` runs them compiling every module from source.
 
-    python benchmarks/attribution_bench.py            # full run (a few minutes)
-    python benchmarks/attribution_bench.py --quick    # smoke run (CI)
-    python benchmarks/attribution_bench.py --json     # machine-readable output
+    python -m benchmarks.attribution_bench            # full run (a few minutes)
+    python -m benchmarks.attribution_bench --quick    # smoke run (CI)
+    python -m benchmarks.attribution_bench --json     # machine-readable output
+
+``python -m benchmarks`` runs these figures together with all the others.
 """
 
 from __future__ import annotations
@@ -52,7 +60,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent_trace import Recorder
 from agent_trace._lines import line_keys, split_lines
@@ -68,7 +76,14 @@ MODULE_LINES = 300
 MODEL_ID = "anthropic/claude-sonnet-4-5"
 TARGET_LINK_S = 0.25
 EDIT_LINES = 20
+NEXT_COMMIT_LINES = 3
 LINKED_SHARE = 0.75
+COMMITS_FULL = 500
+COMMITS_QUICK = 60
+CACHE = ".agent-trace/cache"
+"""The blame cache (a directory; removed before every cold run when it exists)."""
+INDEX = ".agent-trace/index.sqlite3"
+BLAME_FLOOR = ("git", "blame", "--incremental", "HEAD", "--", BIG)
 
 # --------------------------------------------------------------------------- code text
 
@@ -444,8 +459,29 @@ def interleave(
 
 
 def figure(ours: list[float], floor: list[float]) -> dict[str, float]:
+    """Medians of ours and of the floor, and the median of the per-repeat ratios (ours and
+    the floor of one repeat ran next to each other, so drift of the machine cancels)."""
     o, f = statistics.median(ours), statistics.median(floor)
-    return {"ours_s": o, "floor_s": f, "ratio": o / f}
+    if len(ours) == len(floor):
+        ratio = statistics.median([a / b for a, b in zip(ours, floor, strict=True)])
+    else:
+        ratio = o / f
+    return {"ours_s": o, "floor_s": f, "ratio": ratio}
+
+
+def trace_command() -> list[str]:
+    """The ``trace`` console script next to ``sys.executable``, else ``python -m
+    agent_trace.cli``."""
+    trace = Path(sys.executable).parent / "trace"
+    return [str(trace)] if trace.exists() else [sys.executable, "-m", "agent_trace.cli"]
+
+
+def remove_blame_caches(root: Path) -> None:
+    """What a cold ``trace blame`` must rebuild: the blame cache and the SQLite index."""
+    shutil.rmtree(root / CACHE, ignore_errors=True)
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{root / INDEX}{suffix}")
 
 
 # --------------------------------------------------------------------------- figures
@@ -537,18 +573,18 @@ def bench_link(root: Path, repeats: int, seed: int) -> dict[str, float]:
     return figure(samples["ours"], samples["floor"])
 
 
+def blame_command() -> list[str]:
+    return [*trace_command(), "blame", BIG, "--format", "json"]
+
+
 def bench_blame(root: Path, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Figure 3: ``trace blame`` cold (index rebuilt) and warm vs ``git blame``."""
-    trace = Path(sys.executable).parent / "trace"
-    command = [str(trace)] if trace.exists() else [sys.executable, "-m", "agent_trace.cli"]
-    blame = [*command, "blame", BIG, "--format", "json"]
-    floor_args = ["git", "blame", "--incremental", "HEAD", "--", BIG]
-    index = root / ".agent-trace" / "index.sqlite3"
+    """Figure 3: ``trace blame`` cold (index and blame cache rebuilt) and warm vs ``git
+    blame``."""
+    blame = blame_command()
+    floor_args = list(BLAME_FLOOR)
 
     def cold() -> float:
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{index}{suffix}")
+        remove_blame_caches(root)
         return timed_run(blame, root, stdout=subprocess.DEVNULL)
 
     def warm() -> float:
@@ -570,20 +606,97 @@ def bench_blame(root: Path, repeats: int) -> tuple[dict[str, float], dict[str, f
     return figure(samples["cold"], floors), figure(samples["warm"], floors)
 
 
+def bench_blame_next(root: Path, scratch: Path, repeats: int, seed: int) -> dict[str, Any]:
+    """Figure 4: ``trace blame`` after a new commit changing 3 lines of the big file, with
+    the blame cache of the parent restored before every run, vs ``git blame`` at the new
+    commit."""
+    blame = blame_command()
+    floor_args = list(BLAME_FLOOR)
+    cache = root / CACHE
+    aside = scratch / "cache-at-parent"
+    shutil.rmtree(aside, ignore_errors=True)
+    timed_run(blame, root, stdout=subprocess.DEVNULL)  # warm at the parent
+    timed_run(blame, root, stdout=subprocess.DEVNULL)
+    had_cache = cache.is_dir()
+    if had_cache:
+        shutil.copytree(cache, aside, symlinks=True)
+    writer = CodeWriter(random.Random(seed + 3))
+    lines = (root / BIG).read_text().splitlines()
+    with Recorder(root, tool_name="bench-agent", model_id=MODEL_ID) as rec:
+        with rec.edit(BIG):
+            scatter(writer, lines, NEXT_COMMIT_LINES)
+            (root / BIG).write_bytes(_text(lines))
+        git(root, "commit", "-q", "-m", "agent: three lines of big.py", "--", BIG)
+        rec.link()
+    if rec.dropped:
+        raise RuntimeError(f"the recorder dropped {rec.dropped} events")
+
+    def restore() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+        if had_cache:
+            shutil.copytree(aside, cache, symlinks=True)
+
+    def ours() -> float:
+        restore()
+        return timed_run(blame, root, stdout=subprocess.DEVNULL)
+
+    def floor() -> float:
+        return timed_run(floor_args, root)
+
+    samples = interleave(repeats, {"ours": ours, "floor": floor})
+    restore()
+    return {
+        **figure(samples["ours"], samples["floor"]),
+        "changed_lines": NEXT_COMMIT_LINES,
+        "cache_at_parent": had_cache,
+    }
+
+
 def blame_summary(root: Path) -> dict[str, int]:
-    trace = Path(sys.executable).parent / "trace"
-    command = [str(trace)] if trace.exists() else [sys.executable, "-m", "agent_trace.cli"]
-    out = subprocess.run(
-        [*command, "blame", BIG, "--format", "json"],
-        cwd=root,
-        capture_output=True,
-        check=True,
-    ).stdout
+    out = subprocess.run(blame_command(), cwd=root, capture_output=True, check=True).stdout
     summary: dict[str, int] = json.loads(out)["summary"]
     return summary
 
 
 # --------------------------------------------------------------------------- driver
+
+
+class Prepared(NamedTuple):
+    """The repository the figures run on (built and linked once)."""
+
+    root: Path
+    scratch: Path
+    setup: dict[str, Any]
+
+
+def prepare(base: Path, commits: int, seed: int) -> Prepared:
+    """Build the repository in ``base/repo`` and link the newest commits (inside
+    :func:`isolated_environment`); one untimed ``trace blame`` summarises it."""
+    root = base / "repo"
+    if root.exists():
+        shutil.rmtree(root)
+    scratch = base / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    history = build_repository(root, max(commits, 4), seed)
+    linked, link_s = link_history(root, history)
+    traces = root / ".agent-trace" / "traces.jsonl"
+    setup = {
+        "commits": max(commits, 4),
+        "big_lines": history.big_lines,
+        "big_commits": history.big_commits,
+        "build_s": history.build_s,
+        "linked": linked,
+        "link_history_s": link_s,
+        "traces_bytes": traces.stat().st_size if traces.exists() else 0,
+        "blame": blame_summary(root),
+    }
+    return Prepared(root, scratch, setup)
+
+
+def git_version() -> str:
+    return subprocess.run(
+        ["git", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
 
 
 def run_benchmark(
@@ -598,25 +711,9 @@ def run_benchmark(
         stack.enter_context(
             isolated_environment(base / "home", base / "pycache" if pycache else None)
         )
-        root = base / "repo"
-        if root.exists():
-            shutil.rmtree(root)
-        scratch = base / "scratch"
-        scratch.mkdir(exist_ok=True)
-        history = build_repository(root, commits, seed)
-        linked, link_s = link_history(root, history)
-        traces = root / ".agent-trace" / "traces.jsonl"
-        setup = {
-            "commits": commits,
-            "big_lines": history.big_lines,
-            "big_commits": history.big_commits,
-            "build_s": history.build_s,
-            "linked": linked,
-            "link_history_s": link_s,
-            "traces_bytes": traces.stat().st_size if traces.exists() else 0,
-            "blame": blame_summary(root),
-        }
+        root, scratch, setup = prepare(base, commits, seed)
         blame_cold, blame_warm = bench_blame(root, repeats)
+        blame_next = bench_blame_next(root, scratch, repeats, seed)
         edit = bench_edit(root, scratch, repeats * 2, seed)
         link = bench_link(root, repeats, seed)
     return {
@@ -625,13 +722,14 @@ def run_benchmark(
         "pycache": pycache,
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "git": subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip(),
+        "git": git_version(),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "figures": {
             "edit": edit,
             "link": link,
             "blame_cold": blame_cold,
             "blame_warm": blame_warm,
+            "blame_next": blame_next,
         },
     }
 
@@ -641,6 +739,7 @@ LABELS = {
     "link": ("hook post-commit, 10-file commit", "python -c pass + git diff-tree -p -U0"),
     "blame_cold": ("trace blame --format json, cold", "git blame --incremental HEAD"),
     "blame_warm": ("trace blame --format json, warm", "git blame --incremental HEAD"),
+    "blame_next": ("trace blame, next commit (3 lines)", "git blame --incremental HEAD"),
 }
 
 
@@ -699,11 +798,9 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, help="build in this directory and keep it (for profiling)"
     )
     args = parser.parse_args(argv)
-    commits = args.commits or (60 if args.quick else 400)
+    commits = args.commits or (COMMITS_QUICK if args.quick else COMMITS_FULL)
     repeats = args.repeats or (3 if args.quick else 9)
-    report = run_benchmark(
-        max(commits, 4), max(repeats, 1), args.seed, args.workdir, not args.no_pycache
-    )
+    report = run_benchmark(commits, max(repeats, 1), args.seed, args.workdir, not args.no_pycache)
     if args.json:
         sys.stdout.write(json.dumps(report["figures"], indent=2) + "\n")
     else:

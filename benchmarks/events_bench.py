@@ -15,12 +15,14 @@ same run. Target: writing within 2x of the floor.
     python -m benchmarks.events_bench            # full run
     python -m benchmarks.events_bench --quick    # smoke run (CI)
     python -m benchmarks.events_bench --json     # machine-readable output
+
+``python -m benchmarks`` runs the write figure (``bench_write``) with all the others.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import functools
 import os
 import platform
 import statistics
@@ -50,6 +52,7 @@ from agent_trace.events import (
     to_dict,
     utc_timestamp,
 )
+from benchmarks.attribution_bench import figure, interleave
 
 TARGET_WRITE_RATIO = 2.0
 RUN_ID = "0199a213-81c0-7800-8aa1-bbab2a035a53"
@@ -199,18 +202,45 @@ def read_floor(path: Path) -> Callable[[Path, int], float]:
 # --------------------------------------------------------------------------- driver
 
 
+def measure_samples(
+    cases: dict[str, Callable[[Path, int], float]], directory: Path, n: int, repeats: int
+) -> dict[str, list[float]]:
+    """Seconds of each case in every repeat (after a warm-up), the cases interleaved."""
+    bound: dict[str, Callable[[], float]] = {
+        name: functools.partial(case, directory, n) for name, case in cases.items()
+    }
+    return interleave(repeats, bound)
+
+
 def measure(
     cases: dict[str, Callable[[Path, int], float]], directory: Path, n: int, repeats: int
 ) -> dict[str, float]:
     """Median events/second of each case, interleaving the cases in every repeat."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for case in cases.values():  # warm-up
-        case(directory, n)
-    for _ in range(repeats):
-        for name, case in cases.items():
-            gc.collect()
-            samples[name].append(n / case(directory, n))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    samples = measure_samples(cases, directory, n, repeats)
+    return {name: statistics.median(n / s for s in values) for name, values in samples.items()}
+
+
+def bench_write(
+    n: int,
+    repeats: int,
+    event_name: str = "command_execution",
+    form: WireForm = WireForm.ENVELOPE,
+) -> dict[str, Any]:
+    """Seconds per event of ``JsonlWriter.write`` against the write + flush floor
+    (``orjson.dumps`` of the equivalent dict, ``write`` and ``flush`` per event), the
+    target figure of ``python -m benchmarks``."""
+    event = EVENTS[event_name]()
+    data = equivalent_dict(event, form)
+    with tempfile.TemporaryDirectory(prefix="events-bench-") as tmp:
+        cases = {"ours": write_ours(event, form), "floor": write_floor_flush(data)}
+        samples = measure_samples(cases, Path(tmp), n, repeats)
+    return {
+        **figure([s / n for s in samples["ours"]], [s / n for s in samples["floor"]]),
+        "event": event_name,
+        "form": form.value,
+        "line_bytes": len(orjson.dumps(data)) + 1,
+        "events_per_run": n,
+    }
 
 
 def run_benchmark(n: int, repeats: int) -> dict[str, Any]:

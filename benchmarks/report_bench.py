@@ -33,12 +33,15 @@ affects all cases alike:
 The snapshot report's total (and each file's) must equal the lines of the text files
 (``git ls-files``, newlines counted here): the benchmark checks that every line was
 counted, untimed. Peak memory of the snapshot report comes from a separate run in a
-fresh process (``RUSAGE_SELF`` for the Python process, ``RUSAGE_CHILDREN`` for its
-largest ``git`` child). Nothing here asserts on a time.
+fresh process (``VmHWM`` for the Python process, ``RUSAGE_CHILDREN`` for its largest
+``git`` child: an upper bound, see :func:`peak_memory`). Nothing here asserts on a time.
 
     python -m benchmarks.report_bench             # 400 commits, 100 files (a few minutes)
     python -m benchmarks.report_bench --quick     # 60 commits, 30 small files (CI)
     python -m benchmarks.report_bench --keep DIR  # keep the repository (DIR/repo)
+
+``python -m benchmarks`` runs the snapshot against floor A (``bench_snapshot``) with all
+the other figures.
 """
 
 from __future__ import annotations
@@ -57,17 +60,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent_trace import Recorder
 from benchmarks.attribution_bench import (
     NOUNS,
     CodeWriter,
     _text,
+    figure,
     git,
+    git_version,
     interleave,
     isolated_environment,
     mutate,
+    trace_command,
 )
 
 SEED = 20250301
@@ -88,6 +94,8 @@ AGENT = ("Coding Agent", "agent@example.com")
 HUMANS = (("Ada Human", "ada@example.com"), ("Bob Human", "bob@example.com"))
 BINARY = "assets/logo.bin"
 REPEATS = 3
+COMMITS_FULL, FILES_FULL, SIZE_FULL = 400, 100, (150, 450)
+COMMITS_QUICK, FILES_QUICK, SIZE_QUICK = 60, 30, (30, 90)
 
 # --------------------------------------------------------------------------- repository
 
@@ -233,11 +241,6 @@ def text_files(root: Path) -> dict[str, int]:
 # --------------------------------------------------------------------------- running
 
 
-def trace_command() -> list[str]:
-    trace = Path(sys.executable).parent / "trace"
-    return [str(trace)] if trace.exists() else [sys.executable, "-m", "agent_trace.cli"]
-
-
 def run(args: list[str], cwd: Path, *, keep: bool = False) -> tuple[float, bytes]:
     """Wall time of one process, and its output when ``keep`` (else read and dropped).
     Fails on a non-zero exit or anything on stderr but ``wrote FILE`` (``-o``)."""
@@ -271,6 +274,11 @@ import atexit, resource, runpy, sys
 out, sys.argv = sys.argv[1], ["trace", *sys.argv[2:]]
 def dump():
     s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:  # ru_maxrss includes the RSS of the process that started this one; VmHWM does not
+        with open("/proc/self/status") as f:
+            s = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        pass
     c = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     open(out, "w").write(f"{s} {c}")
 atexit.register(dump)
@@ -279,8 +287,11 @@ runpy.run_module("agent_trace.cli", run_name="__main__", alter_sys=True)
 
 
 def peak_memory(root: Path, scratch: Path, args: list[str]) -> tuple[float, float]:
-    """``(python MB, largest child MB)`` of ``trace ARGS`` in a fresh process
-    (``ru_maxrss`` of ``RUSAGE_SELF`` and ``RUSAGE_CHILDREN``, read at exit)."""
+    """``(python MB, largest child MB)`` of ``trace ARGS`` in a fresh process, read at
+    exit: ``VmHWM`` of ``/proc/self/status`` (else ``ru_maxrss`` of ``RUSAGE_SELF``) and
+    ``ru_maxrss`` of ``RUSAGE_CHILDREN``. On Linux a child started by fork or vfork + exec
+    inherits the peak RSS of its parent, so the child figure is an upper bound: at least
+    the trace process's RSS when it started that child."""
     result = scratch / "peak.txt"
     run([sys.executable, "-c", PEAK, str(result), *args], root)
     own, children = (int(x) / 1024 for x in result.read_text().split())
@@ -290,8 +301,83 @@ def peak_memory(root: Path, scratch: Path, args: list[str]) -> tuple[float, floa
 # --------------------------------------------------------------------------- driver
 
 
+class Inputs(NamedTuple):
+    """The generated repository (``base/repo``) and what it holds."""
+
+    root: Path
+    scratch: Path
+    gen: Generated
+    counted: dict[str, int]
+    """Lines of every text file, counted independently of agent_trace."""
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted(self.counted)
+
+
+def build_inputs(base: Path, commits: int, files: int, size: tuple[int, int], seed: int) -> Inputs:
+    """Generate the repository in ``base/repo`` (inside :func:`isolated_environment`)."""
+    root = base / "repo"
+    scratch = base / "scratch"
+    scratch.mkdir(parents=True)
+    gen = generate(root, max(commits, 12), max(files, 2), size, seed)
+    return Inputs(root, scratch, gen, text_files(root))
+
+
+def range_spec(inputs: Inputs) -> str:
+    """``C10..HEAD``: from the 10th commit."""
+    shas = inputs.gen.shas
+    return f"{shas[min(9, len(shas) - 2)]}..HEAD"
+
+
+def report_commands(inputs: Inputs) -> dict[str, list[str]]:
+    trace = [*trace_command(), "report"]
+    return {
+        "snapshot": [*trace, "--format", "json", "-q"],
+        "snapshot -j 1": [*trace, "--format", "json", "-q", "-j", "1"],
+        "range": [*trace, range_spec(inputs), "--format", "json", "-q"],
+        "html": [*trace, "--format", "html", "-q", "-o", str(inputs.scratch / "report.html")],
+    }
+
+
+def checked_snapshot(inputs: Inputs) -> dict[str, Any]:
+    """The snapshot report (untimed), checked against the files' lines."""
+    snapshot: dict[str, Any] = json.loads(
+        run(report_commands(inputs)["snapshot"], inputs.root, keep=True)[1]
+    )
+    check_snapshot(snapshot, inputs.counted)
+    return snapshot
+
+
+def bench_snapshot(inputs: Inputs, repeats: int) -> dict[str, Any]:
+    """``trace report --format json`` at HEAD against floor A (``git blame`` of every text
+    file, one after another), interleaved; the report's counts checked first."""
+    snapshot = checked_snapshot(inputs)
+    command = report_commands(inputs)["snapshot"]
+    root, paths = inputs.root, inputs.paths
+    samples = interleave(
+        repeats,
+        {"ours": lambda: run(command, root)[0], "floor": lambda: blame_all(root, paths, 1)},
+    )
+    return {
+        **figure(samples["ours"], samples["floor"]),
+        "files": len(paths),
+        "lines": sum(inputs.counted.values()),
+        "commits": len(inputs.gen.shas),
+        "lines_counted": {
+            kind: snapshot["total"]["lines"][kind]
+            for kind in ("total", "ai", "mixed", "human", "unknown")
+        },
+    }
+
+
 def run_benchmark(
-    commits: int, files: int, size: tuple[int, int], seed: int, keep: Path | None
+    commits: int,
+    files: int,
+    size: tuple[int, int],
+    seed: int,
+    keep: Path | None,
+    repeats: int = REPEATS,
 ) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         if keep is None:
@@ -302,27 +388,16 @@ def run_benchmark(
             base = keep.absolute()
             base.mkdir(parents=True, exist_ok=True)
         stack.enter_context(isolated_environment(base / "home", base / "pycache"))
-        root = base / "repo"
-        scratch = base / "scratch"
-        scratch.mkdir()
-        gen = generate(root, commits, files, size, seed)
-        counted = text_files(root)
-        paths = sorted(counted)
-        range_spec = f"{gen.shas[min(9, len(gen.shas) - 2)]}..HEAD"
+        inputs = build_inputs(base, commits, files, size, seed)
+        root, scratch, gen, counted = inputs
+        paths = inputs.paths
+        commands = report_commands(inputs)
         html = scratch / "report.html"
-        trace = [*trace_command(), "report"]
-        commands = {
-            "snapshot": [*trace, "--format", "json", "-q"],
-            "snapshot -j 1": [*trace, "--format", "json", "-q", "-j", "1"],
-            "range": [*trace, range_spec, "--format", "json", "-q"],
-            "html": [*trace, "--format", "html", "-q", "-o", str(html)],
-        }
 
         # Untimed: what the reports count.
-        snapshot = json.loads(run(commands["snapshot"], root, keep=True)[1])
+        snapshot = checked_snapshot(inputs)
         ranged = json.loads(run(commands["range"], root, keep=True)[1])
-        check_snapshot(snapshot, counted)
-        own_mb, child_mb = peak_memory(root, scratch, commands["snapshot"][len(trace) - 1 :])
+        own_mb, child_mb = peak_memory(root, scratch, commands["snapshot"][len(trace_command()) :])
 
         def case(args: list[str]) -> Callable[[], float]:
             return lambda: run(args, root)[0]
@@ -332,7 +407,7 @@ def run_benchmark(
             "floor B": lambda: blame_all(root, paths, 2),
             **{name: case(args) for name, args in commands.items()},
         }
-        samples = interleave(REPEATS, cases)
+        samples = interleave(repeats, cases)
         if not html.stat().st_size:
             raise RuntimeError(f"{html} is empty")
         traces = root / ".agent-trace" / "traces.jsonl"
@@ -347,7 +422,7 @@ def run_benchmark(
                 "text_files": len(paths),
                 "lines": sum(counted.values()),
                 "traces_kib": traces.stat().st_size / 1024 if traces.exists() else 0.0,
-                "range": range_spec,
+                "range": range_spec(inputs),
                 "repo": str(root) if keep is not None else None,
             },
             "snapshot": snapshot["total"]["lines"],
@@ -358,11 +433,9 @@ def run_benchmark(
             },
             "peak_mb": {"python": own_mb, "git_child": child_mb},
             "medians": {name: statistics.median(s) for name, s in samples.items()},
-            "repeats": REPEATS,
+            "repeats": repeats,
             "python": platform.python_version(),
-            "git": subprocess.run(
-                ["git", "--version"], capture_output=True, text=True, check=False
-            ).stdout.strip(),
+            "git": git_version(),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         }
 
@@ -430,7 +503,8 @@ def format_table(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"peak memory of the snapshot report: {peak['python']:.0f} MB (trace process, "
-        f"RUSAGE_SELF); largest git child {peak['git_child']:.0f} MB (RUSAGE_CHILDREN)",
+        f"VmHWM); largest git child <= {peak['git_child']:.0f} MB (RUSAGE_CHILDREN, "
+        "which counts the RSS the trace process had when it started the child)",
     ]
     if setup["repo"]:
         lines.append(f"repository kept in {setup['repo']}")
@@ -445,11 +519,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the generated code")
     parser.add_argument("--keep", type=Path, help="build in this (new or empty) directory, keep it")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("-r", "--repeats", type=int, help="runs per case (median reported)")
     args = parser.parse_args(argv)
-    commits = max(args.commits or (60 if args.quick else 400), 12)
-    files = max(args.files or (30 if args.quick else 100), 2)
-    size = (30, 90) if args.quick else (150, 450)
-    report = run_benchmark(commits, files, size, args.seed, args.keep)
+    commits = args.commits or (COMMITS_QUICK if args.quick else COMMITS_FULL)
+    files = args.files or (FILES_QUICK if args.quick else FILES_FULL)
+    size = SIZE_QUICK if args.quick else SIZE_FULL
+    repeats = max(args.repeats or REPEATS, 1)
+    report = run_benchmark(commits, files, size, args.seed, args.keep, repeats)
     print(json.dumps(report, indent=2) if args.json else format_table(report))
     return 0
 
