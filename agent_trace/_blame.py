@@ -34,6 +34,7 @@ from ._blame_hunks import (
     parse_incremental,
     restrict,
 )
+from ._git import GitCommandError
 from ._hashing import split_lines
 
 if TYPE_CHECKING:  # loaded when a blame is labelled, not when it comes from the cache
@@ -260,20 +261,30 @@ def blame_file(
             index = ContentIndex(s.record for s in preloaded)
             matches = index.match(lines) if len(index) else []
 
+    # The records' generation is read before them: a record appended meanwhile makes the
+    # labels cached below stale at once rather than fresh-looking.
+    generation = _generation(store, state) if blame_cache is not None and whole else None
     entry: dict[str, Any] | None = None
     hunks: list[Hunk] | None = None
-    if state.commit is None or state.blob is None:
+    if not state.cacheable:  # a path git cannot be asked about in a batch: plain git blame
+        hunks = _uncached_blame(store, path, revision, line_range, len(lines))
+    elif state.commit is None or state.blob is None:
         # Not in HEAD (a new file, or no commits yet): every line is uncommitted.
         hunks = [Hunk(UNCOMMITTED, 1, 1, len(lines), path)] if lines else []
     elif blame_cache is not None or line_range is None:
         hunks, entry = _commit_hunks(store, state.commit, path, blame_cache, line_range, preload)
+        if hunks is not None and sum(h.count for h in hunks) != len(lines) and state.clean:
+            # A cache entry that does not fit the file: blamed again, and replaced.
+            hunks = _run_blame(store, path, state.commit, None, preload)
+            entry = {"hunks": hunks}
+            if blame_cache is not None:
+                blame_cache.save(state.commit, path, hunks)
         if hunks is not None and not state.clean:
             hunks = _work_tree_hunks(store, state.commit, path, hunks, len(lines))
     if hunks is None:  # a part of a file nobody blamed whole yet: git blame -L
         hunks = _run_blame(store, path, revision, line_range, None)
     if line_range is not None:
         hunks = restrict(hunks, *line_range)
-    generation = _generation(store, state) if blame_cache is not None and whole else None
     if generation is not None and state.clean and entry and entry.get("generation") == generation:
         return BlameResult(path, revision, tuple(_from_labels(hunks, lines, entry)))
     from ._lines import line_keys
@@ -339,7 +350,7 @@ def _read_state(store: TraceStore, path: str, revision: str | None) -> _State:
             proc = git.run("cat-file", "blob", f"{revision}:{path}", ok_codes=(0, 128))
             if proc.returncode != 0:
                 raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
-            return _State(revision, None, proc.stdout, True, None, False)
+            return _State(revision, "", proc.stdout, True, None, False)
         blob, *notes = git.batch([f"{revision}:{path}", *notes_ref])
         if blob is None or blob[1] != "blob":
             raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
@@ -352,7 +363,7 @@ def _read_state(store: TraceStore, path: str, revision: str | None) -> _State:
     except IsADirectoryError:
         raise FileNotFoundError(f"{path}: a directory, not a file") from None
     if not cacheable:
-        return _State(store.repository.read_head(), None, content, False, None, False)
+        return _State(store.repository.read_head(), "", content, False, None, False)
     head, blob, *notes = git.batch(["HEAD", f"HEAD:{path}", *notes_ref], contents=False)
     commit = head[0] if head is not None and head[1] == "commit" else None
     blob_id = blob[0] if blob is not None and blob[1] == "blob" and commit else None
@@ -399,9 +410,8 @@ def _commit_hunks(
     hunks: list[Hunk] | None = None
     if cache is not None and cached:
         show = git.run(
-            "show", "--no-color", "--no-ext-diff", "-U0", DIFF_ALGORITHM, "--format=%P",
-            commit, "--", path,
-        ).stdout  # fmt: skip
+            "--literal-pathspecs", "show", *_DIFF_FLAGS, "--format=%P", commit, "--", path
+        ).stdout
         first, _, patch = show.partition(b"\n")
         parents = first.decode().split()
         if len(parents) == 1 and parents[0] in cached:
@@ -418,17 +428,46 @@ def _commit_hunks(
     return hunks, entry
 
 
+_DIFF_FLAGS = (
+    "--no-color",
+    "--no-ext-diff",
+    "-U0",
+    "--inter-hunk-context=0",  # a configured diff.interHunkContext would merge hunks
+    DIFF_ALGORITHM,
+)
+"""The diffs a blame is derived from: exactly the changed lines, as ``git blame`` sees them."""
+
+
 def _work_tree_hunks(
     store: TraceStore, head: str, path: str, hunks: list[Hunk], count: int
 ) -> list[Hunk]:
     """The blame of a modified work-tree file from HEAD's blame and ``git diff``."""
     patch = store.repository.git.run(
-        "diff", "--no-color", "--no-ext-diff", "-U0", DIFF_ALGORITHM, head, "--", path
+        "--literal-pathspecs", "diff", *_DIFF_FLAGS, head, "--", path
     ).stdout
     derived = derive_hunks(hunks, patch, UNCOMMITTED, path)
     if derived is not None and sum(h.count for h in derived) == count:
         return derived
     return _run_blame(store, path, None, None, None)
+
+
+def _uncached_blame(
+    store: TraceStore,
+    path: str,
+    revision: str | None,
+    line_range: tuple[int, int] | None,
+    count: int,
+) -> list[Hunk]:
+    """``git blame`` as it is; for a work-tree file not in HEAD (or before the first
+    commit) every line is uncommitted."""
+    try:
+        return _run_blame(store, path, revision, line_range, None)
+    except GitCommandError as exc:
+        if revision is not None or not (
+            "no such path" in exc.stderr or "no such ref" in exc.stderr
+        ):
+            raise
+        return [Hunk(UNCOMMITTED, 1, 1, count, path)] if count else []
 
 
 def _run_blame(

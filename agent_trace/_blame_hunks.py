@@ -68,7 +68,10 @@ def parse_incremental(data: bytes, meta: dict[str, dict[str, str]] | None = None
         if current is None:
             parts = raw.split(b" ")
             if len(parts) == 4 and len(parts[0]) in (40, 64):
-                current = [parts[0].decode(), int(parts[1]), int(parts[2]), int(parts[3])]
+                sha = parts[0].decode()
+                if not sha.strip("0"):  # 40 or 64 zeros: not committed yet
+                    sha = UNCOMMITTED
+                current = [sha, int(parts[1]), int(parts[2]), int(parts[3])]
                 headers = meta.setdefault(current[0], {}) if meta is not None else None
             continue
         if raw.startswith(b"filename "):
@@ -214,6 +217,16 @@ def restrict(hunks: Sequence[Hunk], start: int, end: int) -> list[Hunk]:
 # ---------------------------------------------------------------------- the cache
 
 
+def _labels_fit(data: dict[str, Any], count: int) -> bool:
+    """The cached labels are a table of 6-field rows and one valid index per line."""
+    labels, per_line = data.get("labels"), data.get("line_labels")
+    if not isinstance(labels, list) or not isinstance(per_line, list) or len(per_line) != count:
+        return False
+    if not all(isinstance(row, list) and len(row) == 6 for row in labels):
+        return False
+    return all(type(i) is int and 0 <= i < len(labels) for i in per_line)
+
+
 class BlameCache:
     """Blames by (commit, path) under ``<store>/cache/blame/<path hash>/<commit>.json``."""
 
@@ -240,13 +253,27 @@ class BlameCache:
         or unreadable."""
         try:
             data = orjson.loads((self._path_dir(path) / f"{commit}.json").read_bytes())
+            if not isinstance(data, dict):
+                return None
             if data.get("format") != _FORMAT or data.get("path") != path:
                 return None
             commits, paths = data["commits"], data["paths"]
-            data["hunks"] = [Hunk(commits[c], o, f, n, paths[p]) for c, o, f, n, p in data["hunks"]]
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
+            hunks = []
+            for c, o, f, n, p in data["hunks"]:
+                if not all(type(x) is int and x >= 0 for x in (c, o, f, n, p)):
+                    return None
+                if not isinstance(commits[c], str) or not isinstance(paths[p], str):
+                    return None
+                hunks.append(Hunk(commits[c], o, f, n, paths[p]))
+            covered = sorted(h.final_line + k for h in hunks for k in range(h.count))
+            if covered != list(range(1, len(covered) + 1)):
+                return None  # the lines of a file, each once
+            data["hunks"] = hunks
+            if "generation" in data and not _labels_fit(data, len(covered)):
+                del data["generation"]  # labels unusable: relabel (the hunks are fine)
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
-        return data  # type: ignore[no-any-return]
+        return data
 
     def save(
         self,
