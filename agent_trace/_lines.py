@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
+from operator import itemgetter
 
 import mmh3
 
@@ -42,8 +44,11 @@ def is_binary(data: bytes) -> bool:
 def line_keys(lines: Sequence[bytes]) -> list[int]:
     """A 64-bit MurmurHash3 key per line: equal lines, equal keys (collisions are
     negligible: 2^-64 per pair)."""
-    hash64 = mmh3.hash64
-    return [hash64(line, 0, signed=False)[0] for line in lines]
+    # mmh3.hash64(line, 0, signed=False)[0], without its argument parsing (mmh3 >= 5).
+    return list(map(_FIRST, map(mmh3.mmh3_x64_128_utupledigest, lines)))
+
+
+_FIRST = itemgetter(0)
 
 
 def align(old: Sequence[int], new: Sequence[int]) -> list[int | None]:
@@ -59,8 +64,8 @@ def align(old: Sequence[int], new: Sequence[int]) -> list[int | None]:
     out: list[int | None] = [None] * len(new)
     matcher = PatienceSequenceMatcher(None, old, new)
     for a, b, size in matcher.get_matching_blocks():
-        for k in range(size):
-            out[b + k] = a + k
+        if size:
+            out[b : b + size] = range(a, a + size)
     return out
 
 
@@ -77,11 +82,25 @@ def kept_share(old: bytes, new: bytes) -> float:
 def is_mixed_edit(old: bytes, new: bytes) -> bool:
     """Whether ``new`` is an edit of ``old`` that keeps most of it: more than half of
     ``old``'s text, and similar overall (``2 * matched / (len(old) + len(new))``)."""
-    old, new = old.strip(), new.strip()
-    if len(_ALNUM.findall(old, 0, 400)) < 4:
-        return False
-    matched = _matched(old, new)
+    return _mixed_share(old.strip(), new.strip()) is not None
+
+
+def _is_mixed(old: bytes, new: bytes, matched: int) -> bool:
     return matched / len(old) > MIXED_KEPT and 2 * matched / (len(old) + len(new)) >= MIXED_SIMILAR
+
+
+def _mixed_share(old: bytes, new: bytes) -> float | None:
+    """``kept_share(old, new)`` when ``new`` is a mixed edit of ``old`` (both stripped),
+    else ``None``."""
+    if len(_ALNUM.findall(old, 0, 400)) < 4:
+        return None
+    # The characters the two lines have in common bound what difflib can match: most
+    # unrelated pairs are ruled out without running it.
+    common = Counter(old) & Counter(new)
+    if not _is_mixed(old, new, sum(common.values())):
+        return None
+    matched = _matched(old, new)
+    return matched / len(old) if _is_mixed(old, new, matched) else None
 
 
 def pair_edits(old: Sequence[bytes], new: Sequence[bytes]) -> dict[int, int]:
@@ -90,10 +109,13 @@ def pair_edits(old: Sequence[bytes], new: Sequence[bytes]) -> dict[int, int]:
     if len(old) * len(new) > 2500:
         return {}
     scored = []
+    old_stripped = [o.strip() for o in old]
     for j, n in enumerate(new):
-        for i, o in enumerate(old):
-            if is_mixed_edit(o, n):
-                scored.append((kept_share(o.strip(), n.strip()), -abs(i - j), j, i))
+        n = n.strip()
+        for i, o in enumerate(old_stripped):
+            share = _mixed_share(o, n)
+            if share is not None:
+                scored.append((share, -abs(i - j), j, i))
     pairs: dict[int, int] = {}
     used: set[int] = set()
     for _, _, j, i in sorted(scored, reverse=True):
@@ -109,21 +131,21 @@ def unmatched_gaps(
     """The runs of new lines an alignment (``align``) left unmatched, each with the old
     lines between the same matched neighbours (0-based indexes): what replaced what."""
     out: list[tuple[list[int], list[int]]] = []
-    old_start = 0
-    j = 0
-    while j < len(mapping):
-        m = mapping[j]
-        if m is not None:
-            old_start = m + 1
-            j += 1
-            continue
-        end = j
-        while end < len(mapping) and mapping[end] is None:
+    count = len(mapping)
+    unmatched = [j for j, m in enumerate(mapping) if m is None]
+    k = 0
+    while k < len(unmatched):
+        start = unmatched[k]
+        end = start + 1
+        k += 1
+        while k < len(unmatched) and unmatched[k] == end:  # the run of unmatched lines
             end += 1
-        following = mapping[end] if end < len(mapping) else None
+            k += 1
+        previous = mapping[start - 1] if start else None
+        following = mapping[end] if end < count else None
+        old_start = previous + 1 if previous is not None else 0
         old_end = following if following is not None else old_length
-        out.append((list(range(j, end)), list(range(old_start, old_end))))
-        j = end
+        out.append((list(range(start, end)), list(range(old_start, old_end))))
     return out
 
 

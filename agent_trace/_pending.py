@@ -14,6 +14,7 @@ from __future__ import annotations
 import array
 import base64
 import contextlib
+import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -163,17 +164,22 @@ class PendingState:
         table: list[Label] = []
         index: dict[Label, int] = {}
         spans: list[list[int]] = []
-        for i, label in enumerate(pending.labels):
-            if label is None:
-                continue
-            j = index.get(label)
-            if j is None:
-                j = index[label] = len(table)
-                table.append(label)
-            if spans and spans[-1][1] == i and spans[-1][2] == j:
-                spans[-1][1] = i + 1
-            else:
-                spans.append([i, i + 1, j])
+        start = 0
+        # Runs of one label object first (a C loop), then equal labels share an index.
+        for _, run in itertools.groupby(pending.labels, key=id):
+            block = list(run)
+            label = block[0]
+            end = start + len(block)
+            if label is not None:
+                j = index.get(label)
+                if j is None:
+                    j = index[label] = len(table)
+                    table.append(label)
+                if spans and spans[-1][1] == start and spans[-1][2] == j:
+                    spans[-1][1] = end
+                else:
+                    spans.append([start, end, j])
+            start = end
         data = {
             "format": _FORMAT,
             "path": pending.path,

@@ -175,6 +175,9 @@ class Recorder:
         self._head: str | None = None
         self._baseline_head: str | None = None
         self._snapshots: dict[str, _Snapshot] = {}
+        # The last contents attributed per path and their line keys: the next edit of the
+        # file usually starts from them.
+        self._keyed: dict[str, tuple[bytes, list[bytes], list[int]]] = {}
         self._turn = 0
         self._turn_id: str | None = None
         self._items = 0
@@ -661,16 +664,17 @@ class Recorder:
             old_labels = list(known.labels)
             existed = True
         else:
-            old_keys = line_keys(split_lines(old)) if old is not None else []
+            old_lines, old_keys = self._line_keys(path, old) if old is not None else ([], [])
             old_labels = carry_labels(known, old_keys)
             existed = old is not None
         if after is None:
+            self._keyed.pop(path, None)
             if existed:
                 deleted[path] = (old_keys, old_labels)
                 pending.delete(path)
                 return FileUpdateChange(path=path, kind=PatchChangeKind.DELETE)
             return None
-        new_keys = line_keys(split_lines(after))
+        new_lines, new_keys = self._line_keys(path, after)
         if not existed and deleted:
             # A file created while another disappeared in the same edit: a move. Carry
             # the labels of the one it shares most lines with.
@@ -689,12 +693,25 @@ class Recorder:
         )  # fmt: skip
         mapping = exact if fits and exact is not None else align(old_keys, new_keys)
         labels = [old_labels[m] if m is not None else label for m in mapping]
-        if old is not None and after is not None:
-            _mark_mixed(split_lines(old), split_lines(after), mapping, old_labels, labels)
+        if old is not None:
+            _mark_mixed(old_lines, new_lines, mapping, old_labels, labels)
         pending.save(PendingFile(path=path, keys=new_keys, labels=labels))
         return FileUpdateChange(
             path=path, kind=PatchChangeKind.UPDATE if existed else PatchChangeKind.ADD
         )
+
+    def _line_keys(self, path: str, content: bytes) -> tuple[list[bytes], list[int]]:
+        """The lines of ``content`` and their keys, remembered for the file's next edit."""
+        keyed = self._keyed.get(path)
+        if keyed is not None and keyed[0] == content:
+            return keyed[1], keyed[2]
+        lines = split_lines(content)
+        keys = line_keys(lines)
+        self._keyed.pop(path, None)
+        if len(self._keyed) >= 16:
+            del self._keyed[next(iter(self._keyed))]  # the least recently keyed
+        self._keyed[path] = (content, lines, keys)
+        return lines, keys
 
     # ------------------------------------------------------------------ commits
 

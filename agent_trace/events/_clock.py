@@ -16,6 +16,8 @@ _random = random.Random(int.from_bytes(os.urandom(16)))
 _id_lock = threading.Lock()
 # Per millisecond: the id's text before and after the 12-bit counter, and the timestamp.
 _id_state: list[Any] = [0, 0, "", "", ""]  # ms, counter, head, tail, ts
+_HEX3 = tuple(f"{n:03x}" for n in range(0x1000))  # the counter's text, formatted once
+_time_ns = time.time_ns
 
 
 def _reseed() -> None:  # a forked child must not repeat its parent's ids
@@ -39,7 +41,7 @@ def new_event_id() -> str:
 
 def stamp() -> tuple[str, str]:
     """A new event id and the matching RFC 3339 timestamp, from one clock reading."""
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = _time_ns() // 1_000_000
     with _id_lock:
         state = _id_state
         last_ms = state[0]
@@ -47,14 +49,14 @@ def stamp() -> tuple[str, str]:
             counter = state[1] + 1
             if counter <= 0xFFF:
                 state[1] = counter
-                return f"{state[2]}{counter:03x}{state[3]}", state[4]
+                return state[2] + _HEX3[counter] + state[3], state[4]
             now_ms = last_ms + 1  # 4096 ids in one millisecond: borrow the next one
         counter = _random.getrandbits(8) << 2  # random start, room to count up
         rand_b = _random.getrandbits(62)
         head = "%08x-%04x-7" % (now_ms >> 16 & 0xFFFF_FFFF, now_ms & 0xFFFF)  # noqa: UP031
         tail = "-%04x-%012x" % (0x8000 | rand_b >> 48, rand_b & 0xFFFF_FFFF_FFFF)  # noqa: UP031
         state[:] = [now_ms, counter, head, tail, utc_timestamp(now_ms * 1_000_000)]
-        return f"{head}{counter:03x}{tail}", state[4]
+        return head + _HEX3[counter] + tail, state[4]
 
 
 _second_cache: tuple[int, str] = (-1, "")
