@@ -16,6 +16,7 @@ rewritten. Everything under ``cache/`` may be deleted at any time.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import os
@@ -33,6 +34,7 @@ __all__ = [
     "UNCOMMITTED",
     "BlameCache",
     "Hunk",
+    "compose",
     "derive_hunks",
     "parse_incremental",
     "restrict",
@@ -59,9 +61,14 @@ class Hunk:
     orig_path: str
 
 
-def parse_incremental(data: bytes, meta: dict[str, dict[str, str]] | None = None) -> Iterator[Hunk]:
+def parse_incremental(
+    data: bytes,
+    meta: dict[str, dict[str, str]] | None = None,
+    boundaries: set[str] | None = None,
+) -> Iterator[Hunk]:
     """The hunks of ``git blame --incremental``; the commits' headers (``author``,
-    ``author-mail``, ``author-time``, ``summary``, ...) go to ``meta`` when given."""
+    ``author-mail``, ``author-time``, ``summary``, ...) go to ``meta`` when given, and
+    the commits marked ``boundary`` (where a blame of a range stopped) to ``boundaries``."""
     current: list[Any] | None = None
     headers: dict[str, str] | None = None
     for raw in data.split(b"\n"):
@@ -80,6 +87,8 @@ def parse_incremental(data: bytes, meta: dict[str, dict[str, str]] | None = None
                 path = _unquote(path)
             yield Hunk(current[0], current[1], current[2], current[3], path)
             current = None
+        elif raw == b"boundary" and boundaries is not None:
+            boundaries.add(current[0])
         elif headers is not None:
             key, _, value = raw.partition(b" ")
             headers[key.decode("ascii", "replace")] = value.decode("utf-8", "replace")
@@ -125,20 +134,26 @@ def _per_line(hunks: Sequence[Hunk]) -> dict[int, _Line]:
 def _to_hunks(lines: Sequence[tuple[int, _Line]]) -> list[Hunk]:
     """Consecutive lines from the same commit and path, numbered consecutively on both
     sides, as one hunk each."""
-    out: list[Hunk] = []
-    for final, (commit, orig, path) in lines:
-        if out:
-            last = out[-1]
+    return _merged([(final, orig, 1, commit, path) for final, (commit, orig, path) in lines])
+
+
+def _merged(pieces: Sequence[tuple[int, int, int, str, str]]) -> list[Hunk]:
+    """``(final_line, orig_line, count, commit, path)`` pieces in final-line order, those
+    that continue each other on both sides joined."""
+    runs: list[list[Any]] = []
+    for final, orig, count, commit, path in pieces:
+        if runs:
+            last = runs[-1]
             if (
-                last.commit == commit
-                and last.orig_path == path
-                and last.final_line + last.count == final
-                and last.orig_line + last.count == orig
+                last[0] + last[2] == final
+                and last[1] + last[2] == orig
+                and last[3] == commit
+                and last[4] == path
             ):
-                out[-1] = attrs.evolve(last, count=last.count + 1)
+                last[2] += count
                 continue
-        out.append(Hunk(commit, orig, final, 1, path))
-    return out
+        runs.append([final, orig, count, commit, path])
+    return [Hunk(commit, orig, final, count, path) for final, orig, count, commit, path in runs]
 
 
 def _patch_hunks(patch: bytes) -> list[tuple[int, int, int, int]] | None:
@@ -201,6 +216,40 @@ def derive_hunks(base: Sequence[Hunk], patch: bytes, commit: str, path: str) -> 
         out.append((new, before[new + shift]))
         new += 1
     return _to_hunks(out)
+
+
+def compose(
+    top: Sequence[Hunk], boundary: str, bottom: Sequence[Hunk] | None, path: str
+) -> list[Hunk] | None:
+    """The blame of a commit from ``top``, its blame back to ``boundary`` only (``git
+    blame BOUNDARY..COMMIT``: older lines stop at the boundary, numbered as there), and
+    ``bottom``, the blame of ``path`` in ``boundary``. ``None`` when they do not fit."""
+    if not any(h.commit == boundary for h in top):
+        return list(top)
+    if bottom is None:
+        return None
+    below = sorted(bottom, key=lambda h: h.final_line)
+    starts = [h.final_line for h in below]
+    pieces: list[tuple[int, int, int, str, str]] = []
+    for h in sorted(top, key=lambda h: h.final_line):
+        if h.commit != boundary:
+            pieces.append((h.final_line, h.orig_line, h.count, h.commit, h.orig_path))
+            continue
+        if h.orig_path != path:
+            return None
+        line, end, final = h.orig_line, h.orig_line + h.count, h.final_line
+        i = bisect.bisect_right(starts, line) - 1
+        while line < end:  # the boundary's lines line..end-1, from the hunks below
+            if i < 0 or i >= len(below):
+                return None
+            b = below[i]
+            skip = line - b.final_line
+            take = min(end, b.final_line + b.count) - line
+            if skip < 0 or take <= 0:
+                return None
+            pieces.append((final, b.orig_line + skip, take, b.commit, b.orig_path))
+            line, final, i = line + take, final + take, i + 1
+    return _merged(pieces)
 
 
 def restrict(hunks: Sequence[Hunk], start: int, end: int) -> list[Hunk]:

@@ -288,6 +288,14 @@ class Started:
         finally:
             self.close()
 
+    def finished(self, timeout: float) -> bool:
+        """Whether the process ends within ``timeout`` seconds (it keeps running if not)."""
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def close(self) -> None:
         """Stop the process if it still runs and drop its output."""
         if self._proc.poll() is None:
