@@ -15,12 +15,13 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import attrs
 
 from ._blame import work_tree_file
+from ._config import load_privacy
 from ._git import GitError
 from ._hashing import split_lines
 from ._lines import align, line_keys, patch_mapping
@@ -31,6 +32,7 @@ from ._runs import RunStatus, check_run_id
 from ._store import TraceStore
 from .events import JsonlWriter, ThreadCompletedEvent, parse_timestamp
 from .events._adapters import AdapterReader, Translated
+from .events._privacy import PrivacyPolicy
 
 __all__ = ["ImportOutcome", "import_log"]
 
@@ -68,13 +70,20 @@ def import_log(
     model_id: str | None = None,
     tool_name: str | None = None,
     link: bool = True,
+    capture: str | Iterable[str] | None = None,
+    privacy: PrivacyPolicy | None = None,
 ) -> ImportOutcome:
     """Import the log at ``source`` as a run of the repository at ``repo``.
+
+    The events are written under the store's privacy policy (``config.toml``; content
+    kinds ``capture`` kept, none by default; secrets redacted), or ``privacy``.
 
     Raises ``EventDecodeError`` (file, line, field) for a malformed log, ``FileExistsError``
     when the run exists (the log was imported before), ``ValueError`` for a bad run id.
     """
     store = TraceStore.open(repo)
+    if privacy is None:
+        privacy = load_privacy(store.directory, capture)
     reader = AdapterReader(source, format=format, strict=True)
     events: list[Translated] = list(reader)
     adapter = reader.adapter
@@ -94,9 +103,10 @@ def import_log(
     run = store.new_run(run_id, tool_name=tool_name or names.get(fmt, fmt), model_id=model)
     outcome = ImportOutcome(run_id=run.run_id, format=fmt, model_id=model)
     status = RunStatus.COMPLETED
+    policy = privacy
     with JsonlWriter(run.events_path, run_id=run.run_id, fsync="never") as writer:
         for t in events:
-            writer.write(t.event, ts=t.ts)
+            writer.write(policy.apply(t.event), ts=t.ts)
             outcome.events += 1
             if isinstance(t.event, ThreadCompletedEvent) and t.event.subtype != "success":
                 status = RunStatus.FAILED

@@ -437,7 +437,9 @@ def link_commit(
                 model_id=label.model_id if label.type != "human" else None,
             )
             conversations.append(
-                Conversation(url=label.conversation_url, contributor=contributor, ranges=ranges)
+                Conversation(
+                    url=_url(label.conversation_url), contributor=contributor, ranges=ranges
+                )
             )
             detail = _detail(len(files), len(conversations) - 1, label, group, labels)
             if label.type != "human" or len(group) <= HUMAN_ANCHOR_LIMIT:
@@ -544,3 +546,10 @@ def link_commits(
     return [
         link_commit(store, c, linked_by=linked_by, force=force, sources=sources) for c in commits
     ]
+
+
+def _url(url: str | None) -> str | None:
+    """What of a conversation URL may go into a git note: no credentials, no secrets."""
+    from .events._privacy import safe_url
+
+    return safe_url(url) if url else url

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import attrs
 
 from ._blame import work_tree_file
+from ._config import load_privacy
 from ._git import GitError, Repository
 from ._lines import align, is_binary, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
@@ -52,6 +53,7 @@ from .events import (
     Usage,
     utc_timestamp,
 )
+from .events._privacy import PrivacyPolicy, safe_url
 
 __all__ = ["Recorder", "current_recorder"]
 
@@ -147,12 +149,14 @@ class Recorder:
         link: bool = True,
         thread_events: bool = True,
         resume: bool = False,
+        capture: str | Iterable[str] | None = None,
+        privacy: PrivacyPolicy | None = None,
     ) -> None:
         self.repo = Path(repo)
         self.tool_name = tool_name
         self.tool_version = tool_version
         self.model_id = normalize_model_id(model_id) if model_id else None
-        self.conversation_url = conversation_url
+        self.conversation_url = safe_url(conversation_url) if conversation_url else None
         self.requested_run_id = run_id
         self.emitters = list(emitters)
         self.fsync = fsync
@@ -160,6 +164,10 @@ class Recorder:
         self.thread_events = thread_events
         """Write ``thread.started``/``thread.completed`` (off when the events come from an
         agent's own stream, which has its own)."""
+        self._capture = capture
+        self.privacy = privacy
+        """What of each event is written (:class:`PrivacyPolicy`); by default the store's
+        ``config.toml`` with ``capture`` (kinds of content kept; none by default)."""
         self.resume = resume
         """Continue the run ``run_id`` (created if missing) instead of starting a new one:
         for agents whose hooks run as separate processes."""
@@ -219,6 +227,8 @@ class Recorder:
         if self._run is not None:
             raise RuntimeError("this recorder is already running; create a new one per run")
         store = TraceStore.open(self.repo)
+        if self.privacy is None:
+            self.privacy = load_privacy(store.directory, self._capture)
         self._store = store
         self._pending = PendingState(store.directory / "pending")
         self._head = self._baseline_head = store.repository.read_head()
@@ -427,6 +437,8 @@ class Recorder:
         writer = self._writer
         if writer is None:
             raise RuntimeError("the recorder is not started: use `with Recorder(...) as rec:`")
+        if self.privacy is not None:  # the one place events are filtered, for every output
+            event = self.privacy.apply(event)
         for attempt in range(4):
             try:
                 writer.write(event, ts=ts)

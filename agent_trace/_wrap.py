@@ -7,7 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -229,10 +229,13 @@ def record_command(
     keep_content: bool = False,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    capture: str | Iterable[str] | None = None,
 ) -> RecordOutcome:
     """Run ``argv`` in ``repo``, record its stdout events as a run and attribute the lines
     it writes. ``echo`` receives every stdout line as it comes. Returns the outcome; the
-    command's exit code is in ``exit_code`` (128+N for a signal)."""
+    command's exit code is in ``exit_code`` (128+N for a signal). ``capture``: content
+    kinds written to the events file (default: the store's ``config.toml``, else none);
+    ``keep_content``: keep file contents in translated Claude Code/meerkat events."""
     store = TraceStore.open(repo)
     explicit_model = model_id  # the stream's own model comes before the command line's
     rec = Recorder(
@@ -240,12 +243,15 @@ def record_command(
         tool_name=tool_name or tool_from_argv(argv),
         model_id=model_id or model_from_argv(argv),
         thread_events=False,
+        capture=capture,
     )
     rec.start()
     outcome = RecordOutcome(exit_code=0, run_id=rec.run_id, model_id=rec.model_id)
     snapshots = TreeSnapshots(store.repository, rec.run.directory / "snapshot.index")
     attributor = SnapshotAttributor(rec, snapshots)
-    adapter: Adapter | None = None if format == "auto" else adapter_for(format)
+    adapter: Adapter | None = (
+        None if format == "auto" else adapter_for(format, keep_content=keep_content)
+    )
     outcome.format = None if format == "auto" else format
     run_env = dict(os.environ)
     run_env.update(env or {})
@@ -273,7 +279,9 @@ def record_command(
             if echo is not None:
                 echo.write(raw)
                 echo.flush()
-            adapter = _handle(raw, number, adapter, outcome, attributor, explicit_model)
+            adapter = _handle(
+                raw, number, adapter, outcome, attributor, explicit_model, keep_content
+            )
         while True:
             try:
                 code = proc.wait()
@@ -306,6 +314,7 @@ def _handle(
     outcome: RecordOutcome,
     attributor: SnapshotAttributor,
     explicit_model: str | None,
+    keep_content: bool = False,
 ) -> Adapter | None:
     """Translate, attribute and record one stdout line; returns the adapter in use."""
     try:
@@ -318,7 +327,7 @@ def _handle(
         if detected is None:
             outcome.other_lines += 1
             return None
-        adapter = adapter_for(detected)
+        adapter = adapter_for(detected, keep_content=keep_content)
         outcome.format = detected
     if type(obj) is not dict:
         outcome.other_lines += 1

@@ -17,6 +17,12 @@ _RECORD_FORMATS = ["auto", "codex", "claude", "vtcode", "meerkat", "omne"]
 _IMPORT_FORMATS = ["auto", "codex", "vtcode", "agent-trace", "claude", "meerkat", "omne"]
 
 
+_CAPTURE_HELP = (
+    "Content kept in the events file: messages, reasoning, command_output, tool_io "
+    "(comma-separated), all or none. Default: .agent-trace/config.toml, else none."
+)
+
+
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option(
     "--format",
@@ -28,12 +34,13 @@ _IMPORT_FORMATS = ["auto", "codex", "vtcode", "agent-trace", "claude", "meerkat"
 )
 @click.option("--model", help="Model id to credit (default: from the stream or -m/--model).")
 @click.option("--tool", "tool_name", help="Agent name in the records (default: the command's).")
+@click.option("--capture", metavar="KINDS", help=_CAPTURE_HELP)
 @REPO_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def record(
-    fmt: str, model: str | None, tool_name: str | None, repo: Path, quiet: bool,
-    command: tuple[str, ...],
+    fmt: str, model: str | None, tool_name: str | None, capture: str | None, repo: Path,
+    quiet: bool, command: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Run an agent COMMAND (after --), record its event stream as a run and attribute
     the lines it writes to it.
@@ -64,6 +71,7 @@ def record(
                 tool_name=tool_name,
                 echo=sys.stdout.buffer,
                 cwd=repo,
+                capture=_capture(capture),
             )
         except FileNotFoundError:
             raise UserError(f"{args[0]}: command not found") from None
@@ -90,10 +98,11 @@ def record(
 @click.option("--model", help="Model id to credit (default: what the log names).")
 @click.option("--tool", "tool_name", help="Agent name (default: from FORMAT).")
 @click.option("--no-link", is_flag=True, help="Only import the events; link no commits.")
+@click.option("--capture", metavar="KINDS", help=_CAPTURE_HELP)
 @REPO_OPTION
 def import_(
     fmt: str, file: Path, run_id: str | None, model: str | None, tool_name: str | None,
-    no_link: bool, repo: Path,
+    no_link: bool, capture: str | None, repo: Path,
 ) -> None:  # fmt: skip
     """Import an agent's log FILE as a run of this repository.
 
@@ -113,6 +122,7 @@ def import_(
                 model_id=model,
                 tool_name=tool_name,
                 link=not no_link,
+                capture=_capture(capture),
             )
         except EventDecodeError as exc:
             raise UserError(str(exc)) from None
@@ -156,11 +166,26 @@ def claude_hook(args: tuple[str, ...]) -> None:
         _log(f"claude hook: {type(exc).__name__}: {exc}", _payload_cwd(payload))
 
 
+def _capture(value: str | None) -> str | None:
+    """``--capture``, checked (a usage error names the unknown kind)."""
+    if value is None:
+        return None
+    from agent_trace.events._privacy import Capture
+
+    try:
+        Capture.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--capture") from None
+    return value
+
+
 def _payload_cwd(payload: bytes) -> str:
     """The payload's ``cwd`` (the session's project), else ``.``."""
+    import orjson
+
     try:
-        cwd = json.loads(payload).get("cwd")
-    except (ValueError, AttributeError):
+        cwd = orjson.loads(payload).get("cwd")
+    except (ValueError, AttributeError):  # orjson limits nesting: no RecursionError
         return "."
     return cwd if isinstance(cwd, str) and cwd else "."
 

@@ -49,12 +49,13 @@ class EnvironmentProblem(click.ClickException):
 @contextlib.contextmanager
 def repo_errors() -> Iterator[None]:
     """Turn git and store errors into one-line click errors (no tracebacks)."""
+    from agent_trace._config import ConfigError
     from agent_trace._files import LockTimeout
     from agent_trace._git import BadRevision, GitError
 
     try:
         yield
-    except BadRevision as exc:
+    except (BadRevision, ConfigError) as exc:
         raise UserError(str(exc)) from None
     except GitError as exc:  # not a repository, git missing, git failing
         raise EnvironmentProblem(str(exc)) from None

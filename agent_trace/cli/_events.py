@@ -459,6 +459,7 @@ def _detect(source: str | IO[bytes]) -> str | None:
     """The format of a log told from its first non-blank line (files only; stdin is read
     as thread events unless --from says otherwise)."""
     from agent_trace.events._adapters import detect_format
+    from agent_trace.events._json import loads
 
     if not isinstance(source, str):
         return None
@@ -469,8 +470,8 @@ def _detect(source: str | IO[bytes]) -> str | None:
                 return None
             if line.strip():
                 try:
-                    return detect_format(json.loads(line))
-                except ValueError:
+                    return detect_format(loads(line))
+                except ValueError:  # also a document nested too deeply
                     return None
     return None
 

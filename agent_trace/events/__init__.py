@@ -44,6 +44,15 @@ if TYPE_CHECKING:
         LogIssue,
         iter_events,
     )
+    from ._privacy import (
+        Capture,
+        Finding,
+        PrivacyPolicy,
+        Redactor,
+        SecretPattern,
+        cut_to_tail,
+        safe_url,
+    )
     from ._schema import ValidationReport, event_json_schema, validate_log
     from ._vocabulary import (
         AgentMessageItem,
@@ -92,6 +101,7 @@ __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
     "EVENT_SCHEMA_VERSION",
     "AgentMessageItem",
+    "Capture",
     "CommandExecutionItem",
     "CommandExecutionStatus",
     "ErrorDetail",
@@ -103,6 +113,7 @@ __all__ = [
     "FanoutEmitter",
     "FileChangeItem",
     "FileUpdateChange",
+    "Finding",
     "ItemCompletedEvent",
     "ItemStartedEvent",
     "ItemUpdatedEvent",
@@ -117,7 +128,10 @@ __all__ = [
     "PatchApplyStatus",
     "PatchChangeKind",
     "PlanItem",
+    "PrivacyPolicy",
     "ReasoningItem",
+    "Redactor",
+    "SecretPattern",
     "ThreadCompletedEvent",
     "ThreadCompletionSubtype",
     "ThreadErrorEvent",
@@ -141,7 +155,9 @@ __all__ = [
     "WebSearchItem",
     "WireForm",
     "compare_envelopes",
+    "cut_to_tail",
     "event_json_schema",
+    "safe_url",
     "envelope_sort_key",
     "from_dict",
     "from_json",
@@ -200,6 +216,15 @@ _HOME = {
         "LogEntry",
         "LogIssue",
         "iter_events",
+    ),
+    "_privacy": (
+        "Capture",
+        "Finding",
+        "PrivacyPolicy",
+        "Redactor",
+        "SecretPattern",
+        "cut_to_tail",
+        "safe_url",
     ),
     "_schema": (
         "ValidationReport",

@@ -45,15 +45,23 @@ def loads(data: bytes | str) -> Any:
     raw = data.encode() if isinstance(data, str) else data
     value = orjson.loads(raw)
     if _WEB_SEARCH in raw:
-        import json
-
         _duplicate_ids_seen[0] = True
-        return json.loads(raw, object_pairs_hook=_keep_duplicate_id)
+        return _stdlib_loads(raw, _keep_duplicate_id)
     if _NINETEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO):
-        import json
-
-        return json.loads(raw)
+        return _stdlib_loads(raw, None)
     return value
+
+
+def _stdlib_loads(raw: bytes, pairs: Any) -> Any:
+    """The standard library's parser recurses per level: a document orjson accepts
+    (up to 1024 levels) can exceed Python's recursion limit. That is a decode error too."""
+    import json
+
+    try:
+        return json.loads(raw, object_pairs_hook=pairs)
+    except RecursionError:
+        text = raw.decode("utf-8", "replace")
+        raise orjson.JSONDecodeError("JSON nested too deeply", text, 0) from None
 
 
 def _serde_numbers(value: Any) -> Any:

@@ -1,0 +1,473 @@
+"""What of an agent's words and output is recorded: capture per kind, secret redaction,
+and long outputs cut to their tail. One policy, applied by every writer (the run's
+events file, imported logs, OpenTelemetry) before anything leaves the process.
+
+By default no prompt or output is kept: agent messages, reasoning, command output and
+tool arguments/results are left out (opt in per kind), and what is kept (commands,
+error messages, and any captured kind) has secrets replaced by ``[REDACTED:<name>]``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from ._vocabulary import (
+    AgentMessageItem,
+    CommandExecutionItem,
+    ErrorDetail,
+    ErrorItem,
+    ItemCompletedEvent,
+    ItemStartedEvent,
+    ItemUpdatedEvent,
+    McpToolCallItem,
+    PlanItem,
+    ReasoningItem,
+    ThreadCompletedEvent,
+    ThreadErrorEvent,
+    ThreadEvent,
+    ThreadItem,
+    TodoEntry,
+    TodoListItem,
+    ToolInvocationItem,
+    ToolOutputItem,
+    TurnFailedEvent,
+    UnknownEvent,
+    UnknownItem,
+    WebSearchItem,
+)
+
+__all__ = [
+    "DEFAULT_MAX_OUTPUT_BYTES",
+    "DEFAULT_PATTERNS",
+    "OMITTED_KEY",
+    "Capture",
+    "Finding",
+    "PrivacyPolicy",
+    "Redactor",
+    "SecretPattern",
+    "cut_to_tail",
+    "safe_url",
+]
+
+DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024
+"""Command and tool output kept per item (its tail), when captured."""
+OMITTED_KEY = "agent_trace_omitted"
+"""Added to an item (in ``extra``) whose fields were left out: the kinds not captured."""
+
+
+class Capture(enum.StrEnum):
+    """Kinds of content that are recorded only when asked for."""
+
+    MESSAGES = "messages"
+    """The agent's messages, plans, to-do lists and final result."""
+    REASONING = "reasoning"
+    COMMAND_OUTPUT = "command_output"
+    """Output of commands and tools (``aggregated_output``, ``tool_output``)."""
+    TOOL_IO = "tool_io"
+    """Tool call arguments and results, web search queries and results, and unknown
+    items' fields."""
+
+    @classmethod
+    def parse(cls, values: str | Iterable[str]) -> frozenset[Capture]:
+        """``"messages,reasoning"``, ``["tool_io"]``, ``"all"`` or ``"none"``."""
+        items = values.split(",") if isinstance(values, str) else list(values)
+        out: set[Capture] = set()
+        for raw in items:
+            name = raw.strip().lower().replace("-", "_")
+            if name in ("", "none"):
+                continue
+            if name == "all":
+                out.update(cls)
+                continue
+            try:
+                out.add(cls(name))
+            except ValueError:
+                known = ", ".join([*(c.value for c in cls), "all", "none"])
+                raise ValueError(f"unknown capture kind {raw.strip()!r} (known: {known})") from None
+        return frozenset(out)
+
+
+# --------------------------------------------------------------------------- redaction
+
+
+@attrs.frozen
+class SecretPattern:
+    """A named regular expression; ``group`` is the part replaced (0: all of it; with
+    alternatives in later groups, the first of them that matched)."""
+
+    name: str
+    regex: re.Pattern[str]
+    group: int = 0
+
+    @classmethod
+    def of(cls, name: str, pattern: str, group: int = 0) -> SecretPattern:
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            message = f"secret pattern {name!r} is not a valid regular expression: {exc}"
+            raise ValueError(message) from None
+        if group > regex.groups:
+            raise ValueError(f"secret pattern {name!r} has no group {group}")
+        return cls(name, regex, group)
+
+
+_KEYWORDS = (
+    r"(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret"
+    r"|private[_-]?key)"
+)
+
+DEFAULT_PATTERNS: tuple[SecretPattern, ...] = (
+    SecretPattern.of(
+        "private-key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:.|\n)*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    ),
+    SecretPattern.of(
+        "aws-access-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"
+    ),
+    SecretPattern.of(
+        "aws-secret-access-key",
+        r"(?i)\baws_?secret_?access_?key\b[\"']?\s*[=:]\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+        1,
+    ),
+    SecretPattern.of("anthropic-api-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    SecretPattern.of("openai-api-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
+    SecretPattern.of(
+        "github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"
+    ),
+    SecretPattern.of("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
+    SecretPattern.of("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    SecretPattern.of("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
+    SecretPattern.of("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
+    SecretPattern.of("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}"),
+    SecretPattern.of("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}"),
+    SecretPattern.of("url-password", r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@", 1),
+    SecretPattern.of(
+        "authorization-header",
+        r"(?i)\b(?:authorization:\s*)?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/-]{16,}=*)",
+        1,
+    ),
+    SecretPattern.of(
+        "secret-assignment",
+        rf"(?i)\b[A-Za-z0-9_]*{_KEYWORDS}[A-Za-z0-9_]*[\"']?[ \t]*[=:][ \t]*"
+        r"(?:\"([^\"\n]{4,})\"|'([^'\n]{4,})'"
+        r"|((?=[^\s\"'`&;,]*\d|[^\s\"'`&;,]{8})[^\s\"'`&;,]{4,}))",
+        1,
+    ),
+)
+"""Keys of common providers, AWS keys, JWTs, private-key blocks, passwords in URLs,
+bearer tokens and ``password=...``-style assignments."""
+
+
+def _span(match: re.Match[str], group: int) -> tuple[int, int]:
+    """The span of ``group``, or of the first later group that took part (patterns
+    with alternatives: the secret is whichever alternative matched)."""
+    if group == 0:
+        return match.span()
+    for index in range(group, (match.re.groups or 0) + 1):
+        start, end = match.span(index)
+        if start >= 0:
+            return start, end
+    return -1, -1
+
+
+@attrs.frozen
+class Finding:
+    """One secret found: the pattern's name and where (character offsets)."""
+
+    name: str
+    start: int
+    end: int
+
+
+@attrs.frozen
+class Redactor:
+    """Replaces secrets with ``[REDACTED:<name>]``."""
+
+    patterns: tuple[SecretPattern, ...] = DEFAULT_PATTERNS
+
+    @classmethod
+    def configured(
+        cls,
+        extra: Mapping[str, str] | None = None,
+        disable: Iterable[str] = (),
+        *,
+        defaults: bool = True,
+    ) -> Redactor:
+        """The default patterns (unless ``defaults=False``) minus ``disable``, plus
+        ``extra`` (name to regular expression; a group, if any, is what is replaced)."""
+        disabled = set(disable)
+        known = {p.name for p in DEFAULT_PATTERNS}
+        unknown = disabled - known - set(extra or {})
+        if unknown:
+            raise ValueError(f"no secret pattern named {', '.join(sorted(unknown))}")
+        base = [p for p in DEFAULT_PATTERNS if defaults and p.name not in disabled]
+        added = [
+            SecretPattern.of(name, text, 1 if re.compile(text).groups else 0)
+            for name, text in (extra or {}).items()
+            if name not in disabled
+        ]
+        return cls(tuple(added + base))
+
+    def findings(self, text: str) -> list[Finding]:
+        """The secrets in ``text``, in order, without overlaps (earlier patterns win)."""
+        spans: list[Finding] = []
+        for pattern in self.patterns:
+            for match in pattern.regex.finditer(text):
+                start, end = _span(match, pattern.group)
+                if start < 0 or end <= start:
+                    continue
+                if any(start < f.end and f.start < end for f in spans):
+                    continue
+                spans.append(Finding(pattern.name, start, end))
+        return sorted(spans, key=lambda f: f.start)
+
+    def redact(self, text: str) -> str:
+        if not text:
+            return text
+        found = self.findings(text)
+        if not found:
+            return text
+        out: list[str] = []
+        last = 0
+        for f in found:
+            out.append(text[last : f.start])
+            out.append(f"[REDACTED:{f.name}]")
+            last = f.end
+        out.append(text[last:])
+        return "".join(out)
+
+    def redact_value(self, value: Any) -> Any:
+        """Strings anywhere in a JSON-like value redacted (keys too)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {
+                self.redact(k) if isinstance(k, str) else k: self.redact_value(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.redact_value(v) for v in value]
+        return value
+
+
+# --------------------------------------------------------------------------- cutting
+
+
+def cut_to_tail(text: str, max_bytes: int) -> str:
+    """``text`` if its UTF-8 form fits in ``max_bytes``, else its last ``max_bytes``
+    bytes (whole characters) after a line saying how much was cut."""
+    data = text.encode("utf-8", "surrogatepass")
+    if max_bytes < 0 or len(data) <= max_bytes:
+        return text
+    start = len(data) - max_bytes
+    while start < len(data) and (data[start] & 0xC0) == 0x80:  # not inside a character
+        start += 1
+    return f"[agent-trace: {start:,} bytes cut]\n" + data[start:].decode("utf-8", "surrogatepass")
+
+
+# --------------------------------------------------------------------------- the policy
+
+
+def _capture_kinds(values: str | Iterable[str]) -> frozenset[Capture]:
+    return Capture.parse(values)
+
+
+_KEPT_UNKNOWN = ("id", "type", "status", "thread_id", "session_id", "item_id", "call_id")
+
+
+@attrs.frozen
+class PrivacyPolicy:
+    """What a writer keeps of each event (see the module docstring).
+
+    ``capture``: the kinds kept (:class:`Capture`); ``redactor``: secrets replaced in
+    all kept text (``None``: none); ``max_output_bytes``: the tail of command and tool
+    output kept (``-1``: all)."""
+
+    capture: frozenset[Capture] = attrs.field(default=frozenset(), converter=_capture_kinds)
+    redactor: Redactor | None = attrs.field(factory=Redactor)
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+
+    @classmethod
+    def keep_everything(cls) -> PrivacyPolicy:
+        """Every kind, no redaction, no cutting: the events exactly as given."""
+        return cls(capture=frozenset(Capture), redactor=None, max_output_bytes=-1)
+
+    def _text(self, text: str) -> str:
+        return self.redactor.redact(text) if self.redactor is not None else text
+
+    def _value(self, value: Any) -> Any:
+        return self.redactor.redact_value(value) if self.redactor is not None else value
+
+    def _output(self, text: str) -> str:
+        return self._text(cut_to_tail(text, self.max_output_bytes))
+
+    def apply(self, event: ThreadEvent) -> ThreadEvent:
+        """The event as this policy lets it be written."""
+        if isinstance(event, ItemStartedEvent | ItemUpdatedEvent | ItemCompletedEvent):
+            item = self.apply_item(event.item)
+            return event if item is event.item else attrs.evolve(event, item=item)
+        if isinstance(event, ThreadCompletedEvent) and event.result is not None:
+            keep = Capture.MESSAGES in self.capture
+            return attrs.evolve(event, result=self._text(event.result) if keep else None)
+        if isinstance(event, ThreadErrorEvent):
+            return attrs.evolve(event, message=self._text(event.message))
+        if isinstance(event, TurnFailedEvent):
+            changes: dict[str, Any] = {}
+            if event.message is not None:
+                changes["message"] = self._text(event.message)
+            if event.error is not None:
+                changes["error"] = attrs.evolve(
+                    event.error, message=self._text(event.error.message)
+                )
+            return attrs.evolve(event, **changes) if changes else event
+        if isinstance(event, UnknownEvent):
+            return UnknownEvent(self._unknown(event.data))
+        return event
+
+    def apply_item(self, item: ThreadItem) -> ThreadItem:
+        capture = self.capture
+        if isinstance(item, AgentMessageItem | PlanItem | ReasoningItem):
+            kind = Capture.REASONING if isinstance(item, ReasoningItem) else Capture.MESSAGES
+            if kind in capture:
+                return attrs.evolve(item, text=self._text(item.text))
+            return attrs.evolve(item, text="", extra=_omitted(item.extra, kind))
+        if isinstance(item, TodoListItem):
+            if Capture.MESSAGES in capture:
+                items = [attrs.evolve(e, text=self._text(e.text)) for e in item.items]
+                return attrs.evolve(item, items=items)
+            items = [TodoEntry(text="", completed=e.completed) for e in item.items]
+            return attrs.evolve(item, items=items, extra=_omitted(item.extra, Capture.MESSAGES))
+        if isinstance(item, CommandExecutionItem):
+            return self._command(item)
+        if isinstance(item, ToolOutputItem):
+            if Capture.COMMAND_OUTPUT in capture:
+                return attrs.evolve(item, output=self._output(item.output))
+            if not item.output:
+                return item
+            return attrs.evolve(item, output="", extra=_omitted(item.extra, Capture.COMMAND_OUTPUT))
+        if isinstance(item, McpToolCallItem):
+            error = item.error
+            if error is not None:
+                error = ErrorDetail(
+                    message=self._text(error.message), extra=self._value(error.extra)
+                )
+            if Capture.TOOL_IO in capture:
+                return attrs.evolve(
+                    item,
+                    arguments=self._value(item.arguments),
+                    result=self._value(item.result),
+                    error=error,
+                )
+            if item.arguments is None and item.result is None:
+                return attrs.evolve(item, error=error)
+            return attrs.evolve(
+                item,
+                arguments=None,
+                result=None,
+                error=error,
+                extra=_omitted(item.extra, Capture.TOOL_IO),
+            )
+        if isinstance(item, ToolInvocationItem):
+            if Capture.TOOL_IO in capture:
+                return attrs.evolve(item, arguments=self._value(item.arguments))
+            if item.arguments is None:
+                return item
+            return attrs.evolve(item, arguments=None, extra=_omitted(item.extra, Capture.TOOL_IO))
+        if isinstance(item, WebSearchItem):
+            if Capture.TOOL_IO in capture:
+                return attrs.evolve(
+                    item,
+                    query=self._text(item.query),
+                    results=self._value(item.results),
+                    action=self._value(item.action),
+                )
+            return attrs.evolve(
+                item,
+                query="",
+                results=None,
+                action=None,
+                extra=_omitted(item.extra, Capture.TOOL_IO),
+            )
+        if isinstance(item, ErrorItem):
+            return attrs.evolve(item, message=self._text(item.message))
+        if isinstance(item, UnknownItem):
+            return UnknownItem(self._unknown(item.data))
+        return item  # file changes: paths and kinds only
+
+    def _command(self, item: CommandExecutionItem) -> CommandExecutionItem:
+        capture = self.capture
+        changes: dict[str, Any] = {"command": self._text(item.command)}
+        omitted: list[Capture] = []
+        if Capture.COMMAND_OUTPUT in capture:
+            changes["aggregated_output"] = self._output(item.aggregated_output)
+        elif item.aggregated_output:
+            changes["aggregated_output"] = ""
+            omitted.append(Capture.COMMAND_OUTPUT)
+        if Capture.TOOL_IO in capture:
+            changes["arguments"] = self._value(item.arguments)
+        elif item.arguments is not None:
+            changes["arguments"] = None
+            omitted.append(Capture.TOOL_IO)
+        if omitted:
+            changes["extra"] = _omitted(item.extra, *omitted)
+        return attrs.evolve(item, **changes)
+
+    def _unknown(self, data: dict[str, Any]) -> dict[str, Any]:
+        if Capture.TOOL_IO in self.capture:
+            out = self._value(data)
+            assert isinstance(out, dict)
+            return out
+        kept = {k: data[k] for k in _KEPT_UNKNOWN if k in data}
+        if "item" in data and isinstance(data["item"], dict):  # an unknown event's item
+            kept["item"] = {k: data["item"][k] for k in _KEPT_UNKNOWN if k in data["item"]}
+        if len(kept) < len(data) or ("item" in kept and kept["item"] != data["item"]):
+            kept[OMITTED_KEY] = [Capture.TOOL_IO.value]
+        out = self._value(kept)
+        assert isinstance(out, dict)
+        return out
+
+
+def _omitted(extra: Mapping[str, Any], *kinds: Capture) -> dict[str, Any]:
+    before = extra.get(OMITTED_KEY)
+    names = list(before) if isinstance(before, list) else []
+    names += [k.value for k in kinds if k.value not in names]
+    return {**extra, OMITTED_KEY: names}
+
+
+def iter_findings(redactor: Redactor, text: str) -> Iterator[tuple[int, Finding]]:
+    """Findings with their 1-based line numbers."""
+    for f in redactor.findings(text):
+        yield text.count("\n", 0, f.start) + 1, f
+
+
+_SECRET_QUERY_KEYS = re.compile(
+    r"(?i)^(?:.*(?:token|secret|password|passwd|pwd|key|sig|signature|auth|credential|session).*"
+    r"|code)$"
+)
+
+
+def safe_url(url: str, redactor: Redactor | None = None) -> str:
+    """``url`` without the user and password, with the values of query parameters that
+    look secret (``token``, ``key``, ``sig``, ...) replaced, and other secrets redacted:
+    what may go into a git note."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return (redactor or Redactor()).redact(url)
+    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if _SECRET_QUERY_KEYS.match(k) else v) for k, v in pairs], safe="/:*"
+        )
+    clean = urlunsplit(parts._replace(netloc=netloc, query=query))
+    return (redactor or Redactor()).redact(clean)
