@@ -16,6 +16,8 @@ import errno
 import functools
 import inspect
 import logging
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -93,12 +95,45 @@ class _Snapshot:
 
 
 def _read(path: Path) -> bytes | None:
+    """A regular file's contents; ``None`` when there is none to attribute: absent,
+    larger than ``_MAX_FILE_BYTES``, a symbolic link (never followed: git keeps the
+    link, not what it points to) or not a regular file (a FIFO would block, a device
+    never end)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
-            return None
-        return path.read_bytes()
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the last component is a symbolic link
+            return None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(_MAX_FILE_BYTES + 1)
+        return data if len(data) <= _MAX_FILE_BYTES else None
+    finally:
+        os.close(fd)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be attributed (``None``: a regular file, or none yet)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link (git keeps the link, not the file it points to)"
+    if stat.S_ISDIR(mode):
+        return "is a directory (name its files)"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
 
 
 class _Window:
@@ -487,7 +522,7 @@ class Recorder:
         ``item.started``/``item.completed`` events for a ``file_change`` item."""
         if not paths:
             raise ValueError("edit() needs at least one path")
-        relative = [self._relative(p) for p in paths]
+        relative = self._attributable([self._relative(p) for p in paths])
         state: dict[str, Any] = {}
 
         def enter() -> list[str]:
@@ -567,6 +602,17 @@ class Recorder:
                 continue
             if relative not in out:
                 out.append(relative)
+        return self._attributable(out)
+
+    def _attributable(self, paths: list[str]) -> list[str]:
+        """``paths`` without symbolic links, directories and special files (logged)."""
+        out = []
+        for path in paths:
+            refusal = _not_a_file(self.store.root / path)
+            if refusal is None:
+                out.append(path)
+            else:
+                log.warning("agent-trace: %s %s; not attributed", path, refusal)
         return out
 
     def _dirty_files(self) -> dict[str, bytes | None]:
@@ -587,10 +633,13 @@ class Recorder:
                 continue
             path = entry[3:].decode("utf-8", "surrogateescape")
             target = root / path
+            refusal = _not_a_file(target)
+            if refusal is not None:  # a link or special file: never read (a FIFO blocks)
+                continue
             try:
-                if target.stat().st_size > _START_BYTES:
+                if target.lstat().st_size > _START_BYTES:
                     continue
-                state[path] = target.read_bytes()
+                state[path] = _read(target)
             except (FileNotFoundError, NotADirectoryError):
                 state[path] = None
             except OSError:

@@ -1014,3 +1014,43 @@ def test_unsnapshotted_change_does_not_claim_uncommitted_human_work(repo: GitRep
     assert who(data) == [(1, "unknown", None), (2, "human", None), (3, "ai", GPT)]
     evidence = [line["evidence"] for line in data["lines"]]
     assert evidence[1:] == ["pending:human", "pending:no-snapshot"]
+
+
+@pytest.mark.parametrize("kind", ["outside", "inside", "fifo", "device", "directory"])
+def test_links_and_special_files_are_never_read(
+    repo: GitRepo, tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A symbolic link (to a file outside the repository or inside it), a FIFO, a
+    device and a directory named in an edit: refused with a warning, never read (a FIFO
+    would block, /dev/zero never ends), and the rest of the edit is attributed."""
+    repo.write("README.md", "r\n")
+    repo.write("inside.txt", "inside\n")
+    repo.commit("base")
+    secret = tmp_path / "outside.txt"
+    secret.write_text("outside secret\n", encoding="utf-8")
+    target = repo.root / "special"
+    if kind == "outside":
+        target.symlink_to(secret)
+    elif kind == "inside":
+        target.symlink_to(repo.root / "inside.txt")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "device":
+        target.symlink_to("/dev/zero")
+    else:
+        target.mkdir()
+    with (
+        caplog.at_level("WARNING", logger="agent_trace"),
+        Recorder(repo.root, model_id=SONNET) as rec,
+        rec.edit("special", "a.py"),
+    ):
+        repo.write("a.py", "print('agent')\n")
+    assert "special" in caplog.text
+    assert "not attributed" in caplog.text
+    pending = (repo.root / ".agent-trace" / "pending").glob("*.json")
+    texts = [p.read_text(encoding="utf-8") for p in pending]
+    assert len(texts) == 1
+    assert '"a.py"' in texts[0]
+    events = (rec.events_path).read_text(encoding="utf-8")
+    assert "outside secret" not in events
+    assert secret.read_text(encoding="utf-8") == "outside secret\n"

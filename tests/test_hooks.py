@@ -189,3 +189,58 @@ def test_commit_inside_a_run_with_the_hook_installed_is_linked_once(repo: GitRep
     [conversation] = stored.record.files[0].conversations
     assert conversation.contributor is not None
     assert (str(conversation.contributor.type), conversation.contributor.model_id) == ("ai", SONNET)
+
+
+def test_a_hook_past_its_time_bound_stops_logs_and_lets_git_go_on(repo: GitRepo) -> None:
+    """Another process holds the records' lock for longer than the hook may take: the
+    commit still succeeds within about the time bound, the hook says so on one line and
+    logs it, `trace doctor` reports it, and `trace link` links the commit afterwards."""
+    import fcntl
+    import time
+
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    trace(repo, "hooks", "install")
+    agent_writes(repo, "a.py", "print('agent')\n")
+    traces = repo.root / ".agent-trace" / "traces.jsonl"
+    traces.touch()
+    repo.git("add", "a.py")
+    env = {**os.environ, "AGENT_TRACE_HOOK_TIMEOUT": "2"}
+    with traces.open("ab") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        start = time.monotonic()
+        proc = subprocess.run(
+            ["git", "commit", "-q", "-m", "agent"],
+            cwd=repo.root, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr
+    assert 1.5 < elapsed < 20, elapsed  # stopped by its own bound, not the 30 s lock wait
+    lines = [line for line in proc.stderr.splitlines() if "agent-trace" in line]
+    assert len(lines) == 1, proc.stderr
+    assert "HookTimeout" in lines[0]
+    assert "AGENT_TRACE_HOOK_TIMEOUT" in lines[0]
+    logged = (repo.root / ".agent-trace" / "hooks.log").read_text(encoding="utf-8")
+    assert "HookTimeout" in logged
+    doctor = trace(repo, "doctor")  # a warning: the commit went through
+    assert "1 hook failure(s) logged" in doctor.output
+    assert "HookTimeout" in doctor.output
+    assert TraceStore.open(repo.root).for_revision(repo.head()) == []
+    trace(repo, "link", "HEAD")
+    assert TraceStore.open(repo.root).for_revision(repo.head())
+
+
+def test_the_time_bound_can_be_turned_off(repo: GitRepo) -> None:
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    trace(repo, "hooks", "install")
+    agent_writes(repo, "a.py", "print('agent')\n")
+    repo.git("add", "a.py")
+    env = {**os.environ, "AGENT_TRACE_HOOK_TIMEOUT": "0"}
+    proc = subprocess.run(
+        ["git", "commit", "-q", "-m", "agent"],
+        cwd=repo.root, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "agent-trace" not in proc.stderr
+    assert TraceStore.open(repo.root).for_revision(repo.head())

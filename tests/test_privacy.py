@@ -5,6 +5,7 @@ URLs in git notes. Real git repositories, real files, the real CLI."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -13,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import strategies as s
 from click.testing import CliRunner, Result
 from gitrepo import GitRepo
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import strategies as s
 from agent_trace import Recorder, import_log
 from agent_trace._config import ConfigError, load_privacy
 from agent_trace.cli import cli
@@ -115,7 +116,9 @@ PLANTED: dict[str, tuple[str, str]] = {
 SECRETS = [secret for _, secret in PLANTED.values()]
 ALL_PLANTED = "\n".join(text for text, _ in PLANTED.values())
 SAFE_WORDS = "ordinary words that may be kept"
-URL_WITH_CREDENTIALS = "https://alice:UrlPlantedPw99@chat.example.com/c/42?token=UrlTok3nValue&view=1"
+URL_WITH_CREDENTIALS = (
+    "https://alice:UrlPlantedPw99@chat.example.com/c/42?token=UrlTok3nValue&view=1"
+)
 URL_SECRETS = ("alice", "UrlPlantedPw99", "UrlTok3nValue")
 
 
@@ -141,9 +144,7 @@ def secret_events() -> list[ThreadEvent]:
         ItemCompletedEvent(
             item=TodoListItem(id="t1", items=[TodoEntry(text=f"TODO {blob}", completed=False)])
         ),
-        ItemStartedEvent(
-            item=CommandExecutionItem(id="c1", command=command, status="in_progress")
-        ),
+        ItemStartedEvent(item=CommandExecutionItem(id="c1", command=command, status="in_progress")),
         ItemCompletedEvent(
             item=CommandExecutionItem(
                 id="c1",
@@ -171,7 +172,9 @@ def secret_events() -> list[ThreadEvent]:
             )
         ),
         ItemCompletedEvent(
-            item=ToolOutputItem(id="to1", call_id="ti1", output=f"TOOLOUT {blob}", status="completed")
+            item=ToolOutputItem(
+                id="to1", call_id="ti1", output=f"TOOLOUT {blob}", status="completed"
+            )
         ),
         ItemCompletedEvent(
             item=WebSearchItem(id="w1", query=f"QUERY {blob}", results=[f"HIT {blob}"])
@@ -240,9 +243,7 @@ def installed_trace(
 
 def no_traceback(result: Result | subprocess.CompletedProcess[bytes]) -> None:
     if isinstance(result, Result):
-        assert result.exception is None or isinstance(result.exception, SystemExit), (
-            result.exc_info
-        )
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
         text = result.output
     else:
         text = result.stdout.decode("utf-8", "replace") + result.stderr.decode("utf-8", "replace")
@@ -293,18 +294,22 @@ def test_default_policy_writes_no_secret_anywhere(repo: GitRepo) -> None:
     # contents left out, and marked so
     events_path = repo.root / ".agent-trace" / "runs" / run_id / "events.jsonl"
     items = items_by_id(written_events(events_path))
-    assert items["m1"].text == "" and items["m1"].extra[OMITTED_KEY] == ["messages"]
-    assert items["r1"].text == "" and items["r1"].extra[OMITTED_KEY] == ["reasoning"]
+    assert items["m1"].text == ""
+    assert items["m1"].extra[OMITTED_KEY] == ["messages"]
+    assert items["r1"].text == ""
+    assert items["r1"].extra[OMITTED_KEY] == ["reasoning"]
     assert items["p1"].text == ""
     assert items["t1"].items[0].text == ""
     assert items["c1"].aggregated_output == ""
     assert items["c1"].arguments is None
     assert items["c1"].extra[OMITTED_KEY] == ["command_output", "tool_io"]
-    assert items["mcp1"].arguments is None and items["mcp1"].result is None
+    assert items["mcp1"].arguments is None
+    assert items["mcp1"].result is None
     assert items["mcp1"].extra[OMITTED_KEY] == ["tool_io"]
     assert items["to1"].output == ""
     assert items["ti1"].arguments is None
-    assert items["w1"].query == "" and items["w1"].results is None
+    assert items["w1"].query == ""
+    assert items["w1"].results is None
     # kept text: secrets redacted, the rest as it was
     assert SAFE_WORDS in items["c1"].command
     assert "[REDACTED:authorization-header]" in items["c1"].command
@@ -412,9 +417,12 @@ def test_capture_some_kinds_only() -> None:
     policy = PrivacyPolicy(capture="messages")
     msg = policy.apply(ItemCompletedEvent(item=AgentMessageItem(id="m", text="hi there")))
     rsn = policy.apply(ItemCompletedEvent(item=ReasoningItem(id="r", text="thinking")))
-    assert isinstance(msg, ItemCompletedEvent) and isinstance(rsn, ItemCompletedEvent)
-    assert isinstance(msg.item, AgentMessageItem) and msg.item.text == "hi there"
-    assert isinstance(rsn.item, ReasoningItem) and rsn.item.text == ""
+    assert isinstance(msg, ItemCompletedEvent)
+    assert isinstance(rsn, ItemCompletedEvent)
+    assert isinstance(msg.item, AgentMessageItem)
+    assert msg.item.text == "hi there"
+    assert isinstance(rsn.item, ReasoningItem)
+    assert rsn.item.text == ""
     assert rsn.item.extra == {OMITTED_KEY: ["reasoning"]}
     done = ThreadCompletedEvent(
         thread_id="t",
@@ -427,8 +435,10 @@ def test_capture_some_kinds_only() -> None:
     )
     kept = policy.apply(done)
     dropped = PrivacyPolicy().apply(done)
-    assert isinstance(kept, ThreadCompletedEvent) and kept.result == "the result"
-    assert isinstance(dropped, ThreadCompletedEvent) and dropped.result is None
+    assert isinstance(kept, ThreadCompletedEvent)
+    assert kept.result == "the result"
+    assert isinstance(dropped, ThreadCompletedEvent)
+    assert dropped.result is None
 
 
 def test_capture_parse() -> None:
@@ -452,7 +462,8 @@ def test_capture_all_output_is_cut_to_its_tail() -> None:
         )
     )
     out = policy.apply(event)
-    assert isinstance(out, ItemCompletedEvent) and isinstance(out.item, CommandExecutionItem)
+    assert isinstance(out, ItemCompletedEvent)
+    assert isinstance(out.item, CommandExecutionItem)
     assert out.item.aggregated_output == "[agent-trace: 10 bytes cut]\nabcdefghij"
 
 
@@ -489,7 +500,7 @@ def test_default_policy_is_idempotent(event: ThreadEvent) -> None:
 # --------------------------------------------------------------------------- 3. record
 
 
-FAKE_AGENT = r'''
+FAKE_AGENT = r"""
 import json, sys
 def emit(event):
     sys.stdout.write(json.dumps(event) + "\n")
@@ -506,7 +517,7 @@ emit({"type": "item.completed", "item": {"id": "item_1", "type": "agent_message"
       "text": "done"}})
 emit({"type": "turn.completed", "usage": {"input_tokens": 10, "cached_input_tokens": 0,
       "output_tokens": 5}})
-'''
+"""
 
 
 @pytest.fixture
@@ -524,7 +535,10 @@ def run_id_of(stderr: str) -> str:
 
 def record_events(root: Path, run_id: str) -> list[dict[str, Any]]:
     path = root / ".agent-trace" / "runs" / run_id / "events.jsonl"
-    return [json.loads(line)["event"] for line in path.read_text().splitlines()]
+    evs: list[dict[str, Any]] = [
+        json.loads(line)["event"] for line in path.read_text().splitlines()
+    ]
+    return evs
 
 
 def command_item(evs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -533,6 +547,7 @@ def command_item(evs: list[dict[str, Any]]) -> dict[str, Any]:
         for e in evs
         if e.get("type") == "item.completed" and e["item"].get("id") == "item_0"
     ]
+    assert isinstance(item, dict)
     return item
 
 
@@ -571,13 +586,9 @@ def test_record_capture_command_output_redacts(repo: GitRepo, fake_agent: Path) 
     run_id = run_id_of(proc.stderr.decode())
     evs = record_events(repo.root, run_id)
     item = command_item(evs)
-    assert item["aggregated_output"] == (
-        "HOME=/home/x\nGITHUB_TOKEN=[REDACTED:github-token]\n"
-    )
+    assert item["aggregated_output"] == ("HOME=/home/x\nGITHUB_TOKEN=[REDACTED:github-token]\n")
     assert OMITTED_KEY not in item
-    [message] = [e["item"] for e in evs if e["item"].get("id") == "item_1"] if False else [
-        e["item"] for e in evs if "item" in e and e["item"].get("id") == "item_1"
-    ]
+    [message] = [e["item"] for e in evs if "item" in e and e["item"].get("id") == "item_1"]
     assert message["text"] == ""  # messages not captured
     for name, data in store_bytes(repo.root).items():
         assert GH_SECRET.encode() not in data, name
@@ -605,7 +616,8 @@ def test_import_capture(repo: GitRepo, fake_agent: Path, tmp_path: Path) -> None
     repo.commit("base")
     outcome = import_log(log, repo=repo.root, format="codex", run_id="plain", link=False)
     item = command_item(record_events(repo.root, outcome.run_id))
-    assert item["aggregated_output"] == "" and item[OMITTED_KEY] == ["command_output"]
+    assert item["aggregated_output"] == ""
+    assert item[OMITTED_KEY] == ["command_output"]
     result = trace(
         "import", "codex", str(log), "--run-id", "kept", "--no-link",
         "--capture", "command_output,messages", "-C", str(repo.root),
@@ -631,7 +643,8 @@ def test_cut_to_tail_keeps_a_whole_character_suffix(text: str, n: int) -> None:
         return
     header, sep, tail = out.partition("\n")
     assert sep == "\n"
-    assert header.startswith("[agent-trace: ") and header.endswith(" bytes cut]")
+    assert header.startswith("[agent-trace: ")
+    assert header.endswith(" bytes cut]")
     encoded = tail.encode("utf-8", "surrogatepass")
     assert len(encoded) <= n
     assert data.endswith(encoded)
@@ -660,6 +673,7 @@ FRAGMENTS = st.one_of(
 
 @settings(max_examples=100, deadline=None)
 @given(parts=st.lists(FRAGMENTS, max_size=8))
+@example(parts=[PLANTED["aws-secret-access-key"][0]])
 def test_redact_is_idempotent(parts: list[str]) -> None:
     text = "".join(parts)
     redactor = Redactor()
@@ -668,11 +682,28 @@ def test_redact_is_idempotent(parts: list[str]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
+@given(
+    parts=st.lists(
+        st.one_of(st.sampled_from([text for text, _ in PLANTED.values()]), st.text(max_size=20)),
+        max_size=8,
+    )
+)
+def test_redacted_text_keeps_no_planted_secret(parts: list[str]) -> None:
+    """Planted secrets among random text (space-separated) never survive redaction, and
+    the redacted text holds nothing but markers where it found something."""
+    out = Redactor().redact(" ".join(parts))
+    for secret in SECRETS:
+        assert secret not in out
+    for f in Redactor().findings(out):
+        assert out[f.start : f.end].startswith("[REDACTED:") or f.name == "secret-assignment"
+
+
+@settings(max_examples=100, deadline=None)
 @given(parts=st.lists(st.one_of(st.sampled_from(SECRETS), st.text(max_size=10)), max_size=6))
 def test_findings_do_not_overlap_and_are_sorted(parts: list[str]) -> None:
     text = " ".join(parts)
     found = Redactor().findings(text)
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in itertools.pairwise(found):
         assert a.end <= b.start
     for f in found:
         assert 0 <= f.start < f.end <= len(text)
@@ -766,7 +797,8 @@ def test_bad_config_through_cli_exits_1(
     )
     assert result.exit_code == 1, (result.output, result.exc_info)
     no_traceback(result)
-    assert "config.toml" in result.output and key in result.output
+    assert "config.toml" in result.output
+    assert key in result.output
     assert len(result.output.strip().splitlines()) == 1 or "TOML" in result.output
 
 
@@ -776,7 +808,8 @@ def test_bad_config_through_installed_record(repo: GitRepo, fake_agent: Path) ->
     assert proc.returncode == 1, proc.stderr
     no_traceback(proc)
     err = proc.stderr.decode()
-    assert "config.toml" in err and "privacy.unknown_thing" in err
+    assert "config.toml" in err
+    assert "privacy.unknown_thing" in err
     assert len(err.strip().splitlines()) == 1
     # redact-test too
     proc = installed_trace("redact-test", "hello", cwd=repo.root)
@@ -787,15 +820,19 @@ def test_bad_config_through_installed_record(repo: GitRepo, fake_agent: Path) ->
 def test_redactor_configured() -> None:
     r = Redactor.configured({"mine": r"id=(\w{5})"}, ["jwt"])
     names = [p.name for p in r.patterns]
-    assert names[0] == "mine" and "jwt" not in names
+    assert names[0] == "mine"
+    assert "jwt" not in names
     assert r.redact("id=abcde") == "id=[REDACTED:mine]"
     jwt = PLANTED["jwt"][0]
     assert r.redact(jwt) == jwt
     with pytest.raises(ValueError, match="nope"):
         Redactor.configured(disable=["nope"])
+    assert Redactor.configured(defaults=False).redact(ALL_PLANTED) == ALL_PLANTED
+
+
+def test_redactor_configured_bad_regex_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="bad"):
         Redactor.configured({"bad": "(unclosed"})
-    assert Redactor.configured(defaults=False).redact(ALL_PLANTED) == ALL_PLANTED
 
 
 # --------------------------------------------------------------------------- 6. redact-test
@@ -881,7 +918,7 @@ GOOD = b'{"type":"turn.started"}'
 
 @pytest.mark.parametrize("line", [DEEP_WEB_SEARCH, DEEP_NUMBER], ids=["web_search", "number"])
 def test_deep_nesting_is_a_decode_error(line: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"(?i)nest|recurs|depth|deep"):
         loads(line)
 
 

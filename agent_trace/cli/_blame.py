@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -398,6 +399,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
 
     store = None
     try:
+        _time_bound(name)
         store = _open_store(Path("."))
         if name == "post-commit":
             link_deferred(store)  # left over from an interrupted rebase
@@ -421,6 +423,45 @@ def hook(name: str, args: tuple[str, ...]) -> None:
                     f.write(f"{utc_timestamp()} {message}\n")
             except OSError:
                 pass
+    finally:
+        _time_bound(None)
+
+
+HOOK_TIMEOUT_ENV = "AGENT_TRACE_HOOK_TIMEOUT"
+HOOK_TIMEOUT_SECONDS = 10
+
+
+class HookTimeout(Exception):
+    """A git hook ran out of its time (``AGENT_TRACE_HOOK_TIMEOUT`` seconds, default 10)."""
+
+
+def _time_bound(name: str | None) -> None:
+    """Arm (``name``) or disarm (``None``) the hook's time bound: past it, the hook stops
+    with :class:`HookTimeout`, which is printed and logged like any failure, and git goes
+    on. ``AGENT_TRACE_HOOK_TIMEOUT=0`` turns it off. Unix only (``SIGALRM``)."""
+    import signal
+
+    if not hasattr(signal, "SIGALRM"):
+        return
+    if name is None:
+        signal.alarm(0)
+        return
+    raw = os.environ.get(HOOK_TIMEOUT_ENV, "")
+    try:
+        seconds = int(raw) if raw.strip() else HOOK_TIMEOUT_SECONDS
+    except ValueError:
+        seconds = HOOK_TIMEOUT_SECONDS
+    if seconds <= 0:
+        return
+    what = "this commit" if name == "post-commit" else "these commits"
+
+    def expired(signum: int, frame: object) -> None:
+        raise HookTimeout(
+            f"stopped after {seconds} s ({HOOK_TIMEOUT_ENV}); run `trace link` to link {what} later"
+        )
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
 
 
 def _made_merge_commit(store: TraceStore, head: str) -> bool:

@@ -164,6 +164,9 @@ DEFAULT_PATTERNS: tuple[SecretPattern, ...] = (
 bearer tokens and ``password=...``-style assignments."""
 
 
+_MARKER = re.compile(r"\[REDACTED:[A-Za-z0-9_.-]*\]")
+
+
 def _span(match: re.Match[str], group: int) -> tuple[int, int]:
     """The span of ``group``, or of the first later group that took part (patterns
     with alternatives: the secret is whichever alternative matched)."""
@@ -207,25 +210,35 @@ class Redactor:
         if unknown:
             raise ValueError(f"no secret pattern named {', '.join(sorted(unknown))}")
         base = [p for p in DEFAULT_PATTERNS if defaults and p.name not in disabled]
-        added = [
-            SecretPattern.of(name, text, 1 if re.compile(text).groups else 0)
-            for name, text in (extra or {}).items()
-            if name not in disabled
-        ]
+        added = []
+        for name, text in (extra or {}).items():
+            if name not in disabled:
+                pattern = SecretPattern.of(name, text)  # a bad expression: ValueError
+                added.append(attrs.evolve(pattern, group=1) if pattern.regex.groups else pattern)
         return cls(tuple(added + base))
 
     def findings(self, text: str) -> list[Finding]:
         """The secrets in ``text``, in order, without overlaps (earlier patterns win)."""
-        spans: list[Finding] = []
+        # Markers of an earlier redaction are not secrets, nor parts of one: redacting
+        # redacted text changes nothing.
+        taken = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
+        found: list[Finding] = []
         for pattern in self.patterns:
-            for match in pattern.regex.finditer(text):
-                start, end = _span(match, pattern.group)
-                if start < 0 or end <= start:
-                    continue
-                if any(start < f.end and f.start < end for f in spans):
-                    continue
-                spans.append(Finding(pattern.name, start, end))
-        return sorted(spans, key=lambda f: f.start)
+            # Each pattern searches only the text no earlier pattern (or marker) took,
+            # gap by gap: a match running into a taken span is cut there, not lost.
+            gaps, last = [], 0
+            for start, end in sorted(taken):
+                if start > last:
+                    gaps.append((last, start))
+                last = max(last, end)
+            gaps.append((last, len(text)))
+            for low, high in gaps:
+                for match in pattern.regex.finditer(text, low, high):
+                    start, end = _span(match, pattern.group)
+                    if start >= 0 and end > start:
+                        found.append(Finding(pattern.name, start, end))
+                        taken.append((start, end))
+        return sorted(found, key=lambda f: f.start)
 
     def redact(self, text: str) -> str:
         if not text:
