@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from click.testing import CliRunner, Result
 from gitrepo import GitRepo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_agents_e2e import installed_trace, trace
 
 from agent_trace import Recorder, import_log
 from agent_trace._config import ConfigError, load_privacy
@@ -218,27 +218,6 @@ def items_by_id(events: list[ThreadEvent]) -> dict[str, Any]:
         if item is not None and hasattr(item, "id"):
             out[item.id] = item
     return out
-
-
-def trace(*args: str, code: int = 0, input: bytes | None = None) -> Result:
-    result = CliRunner().invoke(cli, list(args), input=input, env=CLEAN_ENV)
-    assert result.exit_code == code, (result.output, result.exc_info)
-    return result
-
-
-def installed_trace(
-    *args: str, cwd: Path, input: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "AGENT_TRACE_RUN_ID"}
-    return subprocess.run(
-        [str(TRACE), *args],
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        env={**env, "NO_COLOR": "1"},
-        timeout=60,
-        check=False,
-    )
 
 
 def no_traceback(result: Result | subprocess.CompletedProcess[bytes]) -> None:
