@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -451,12 +451,6 @@ def _omitted(extra: Mapping[str, Any], *kinds: Capture) -> dict[str, Any]:
     names = list(before) if isinstance(before, list) else []
     names += [k.value for k in kinds if k.value not in names]
     return {**extra, OMITTED_KEY: names}
-
-
-def iter_findings(redactor: Redactor, text: str) -> Iterator[tuple[int, Finding]]:
-    """Findings with their 1-based line numbers."""
-    for f in redactor.findings(text):
-        yield text.count("\n", 0, f.start) + 1, f
 
 
 _SECRET_QUERY_KEYS = re.compile(
