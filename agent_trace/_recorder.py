@@ -633,11 +633,10 @@ class Recorder:
                 continue
             path = entry[3:].decode("utf-8", "surrogateescape")
             target = root / path
-            refusal = _not_a_file(target)
-            if refusal is not None:  # a link or special file: never read (a FIFO blocks)
-                continue
             try:
-                if target.lstat().st_size > _START_BYTES:
+                info = os.lstat(target)
+                # Links and special files are never read (a FIFO blocks); big files fall back.
+                if not stat.S_ISREG(info.st_mode) or info.st_size > _START_BYTES:
                     continue
                 state[path] = _read(target)
             except (FileNotFoundError, NotADirectoryError):

@@ -7,6 +7,7 @@ import enum
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -398,8 +399,8 @@ def hook(name: str, args: tuple[str, ...]) -> None:
     from agent_trace.events import utc_timestamp
 
     store = None
+    disarm = _time_bound(name)
     try:
-        _time_bound(name)
         store = _open_store(Path("."))
         if name == "post-commit":
             link_deferred(store)  # left over from an interrupted rebase
@@ -424,7 +425,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
             except OSError:
                 pass
     finally:
-        _time_bound(None)
+        disarm()
 
 
 HOOK_TIMEOUT_ENV = "AGENT_TRACE_HOOK_TIMEOUT"
@@ -435,24 +436,20 @@ class HookTimeout(Exception):
     """A git hook ran out of its time (``AGENT_TRACE_HOOK_TIMEOUT`` seconds, default 10)."""
 
 
-def _time_bound(name: str | None) -> None:
-    """Arm (``name``) or disarm (``None``) the hook's time bound: past it, the hook stops
-    with :class:`HookTimeout`, which is printed and logged like any failure, and git goes
-    on. ``AGENT_TRACE_HOOK_TIMEOUT=0`` turns it off. Unix only (``SIGALRM``)."""
+def _time_bound(name: str) -> Callable[[], None]:
+    """Arm the hook's time bound; returns what disarms it (and puts back the previous
+    handler). Past the bound the hook stops with :class:`HookTimeout`, printed and
+    logged like any failure, and git goes on. ``AGENT_TRACE_HOOK_TIMEOUT=0`` turns it
+    off. Unix only (``SIGALRM``)."""
     import signal
 
-    if not hasattr(signal, "SIGALRM"):
-        return
-    if name is None:
-        signal.alarm(0)
-        return
     raw = os.environ.get(HOOK_TIMEOUT_ENV, "")
     try:
         seconds = int(raw) if raw.strip() else HOOK_TIMEOUT_SECONDS
     except ValueError:
         seconds = HOOK_TIMEOUT_SECONDS
-    if seconds <= 0:
-        return
+    if seconds <= 0 or not hasattr(signal, "SIGALRM"):
+        return lambda: None
     what = "this commit" if name == "post-commit" else "these commits"
 
     def expired(signum: int, frame: object) -> None:
@@ -460,8 +457,17 @@ def _time_bound(name: str | None) -> None:
             f"stopped after {seconds} s ({HOOK_TIMEOUT_ENV}); run `trace link` to link {what} later"
         )
 
-    signal.signal(signal.SIGALRM, expired)
+    try:
+        previous = signal.signal(signal.SIGALRM, expired)
+    except ValueError:  # not the main thread (trace called from a library): no bound
+        return lambda: None
     signal.alarm(seconds)
+
+    def disarm() -> None:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+    return disarm
 
 
 def _made_merge_commit(store: TraceStore, head: str) -> bool:

@@ -103,6 +103,9 @@ class SecretPattern:
     name: str
     regex: re.Pattern[str]
     group: int = 0
+    hints: tuple[str, ...] = ()
+    """Lower-case fragments one of which any match contains: a text without them is not
+    searched (empty: always searched)."""
 
     @classmethod
     def of(cls, name: str, pattern: str, group: int = 0) -> SecretPattern:
@@ -160,10 +163,29 @@ DEFAULT_PATTERNS: tuple[SecretPattern, ...] = (
         1,
     ),
 )
+_HINTS = {
+    "private-key": ("private key",),
+    "aws-access-key-id": ("akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva"),
+    "aws-secret-access-key": ("secret",),
+    "anthropic-api-key": ("sk-ant-",),
+    "openai-api-key": ("sk-",),
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab-token": ("glpat-",),
+    "slack-token": ("xox",),
+    "google-api-key": ("aiza",),
+    "stripe-key": ("_live_", "_test_"),
+    "huggingface-token": ("hf_",),
+    "jwt": ("eyj",),
+    "url-password": ("://",),
+    "authorization-header": ("bearer", "basic", "token"),
+    "secret-assignment": ("pass", "pwd", "secret", "token", "key"),
+}
+DEFAULT_PATTERNS = tuple(attrs.evolve(p, hints=_HINTS[p.name]) for p in DEFAULT_PATTERNS)
 """Keys of common providers, AWS keys, JWTs, private-key blocks, passwords in URLs,
 bearer tokens and ``password=...``-style assignments."""
 
 
+_MAX_ROUNDS = 4
 _MARKER = re.compile(r"\[REDACTED:[A-Za-z0-9_.-]*\]")
 
 
@@ -223,7 +245,10 @@ class Redactor:
         # redacted text changes nothing.
         taken = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
         found: list[Finding] = []
+        lower = text.lower()
         for pattern in self.patterns:
+            if pattern.hints and not any(h in lower for h in pattern.hints):
+                continue  # cannot match: most text is searched by no pattern at all
             # Each pattern searches only the text no earlier pattern (or marker) took,
             # gap by gap: a match running into a taken span is cut there, not lost.
             gaps, last = [], 0
@@ -241,19 +266,24 @@ class Redactor:
         return sorted(found, key=lambda f: f.start)
 
     def redact(self, text: str) -> str:
-        if not text:
-            return text
-        found = self.findings(text)
-        if not found:
-            return text
-        out: list[str] = []
-        last = 0
-        for f in found:
-            out.append(text[last : f.start])
-            out.append(f"[REDACTED:{f.name}]")
-            last = f.end
-        out.append(text[last:])
-        return "".join(out)
+        """``text`` with every secret replaced by ``[REDACTED:<name>]``.
+
+        Redacted again until nothing more is found (at most a few rounds): a secret
+        whose start was glued to another one (no word boundary left) shows once its
+        neighbour is a marker, and redacting the result changes nothing."""
+        for _ in range(_MAX_ROUNDS):
+            found = self.findings(text) if text else []
+            if not found:
+                return text
+            out: list[str] = []
+            last = 0
+            for f in found:
+                out.append(text[last : f.start])
+                out.append(f"[REDACTED:{f.name}]")
+                last = f.end
+            out.append(text[last:])
+            text = "".join(out)
+        return text
 
     def redact_value(self, value: Any) -> Any:
         """Strings anywhere in a JSON-like value redacted (keys too)."""
