@@ -115,6 +115,8 @@ EVIDENCE = {
     "(work-tree snapshots)",
     "claude-hook": "Claude Code's hook gave the file before the edit and the exact patch",
     "imported-edit": "an imported log holds the exact edit that wrote the line",
+    "cut-off-window": "the line appeared inside an agent's edit window that never ended (the "
+    "agent's process was killed): it may or may not be the agent's",
 }
 """What each ``evidence`` value means (``trace blame --explain``)."""
 
@@ -214,7 +216,21 @@ def work_tree_file(store: TraceStore, path: str | os.PathLike[str]) -> str:
         raise ValueError(f"{path}: outside the repository {store.root}; not recorded") from None
     if relative in ("", ".") or relative.startswith(".git/") or relative == ".git":
         raise ValueError(f"{path}: not a file of the work tree")
+    check_not_nested(store, relative)
     return relative
+
+
+def check_not_nested(store: TraceStore, relative: str) -> None:
+    """Raise ``ValueError`` when ``relative`` is inside another repository's work tree
+    (a submodule, a nested clone): its lines are that repository's to record."""
+    parts = relative.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        directory = "/".join(parts[:depth])
+        if os.path.lexists(store.root / directory / ".git"):
+            raise ValueError(
+                f"{relative}: inside {directory}, another git repository (a submodule?); "
+                "record and blame it there"
+            )
 
 
 def blame_file(
@@ -303,7 +319,12 @@ def blame_file(
     pending_labels = None
     has_pending = False
     if revision is None and any(h.commit == UNCOMMITTED for h in hunks):
-        known = PendingState(store.directory / "pending").load(path)
+        from ._windows import recover_windows
+
+        pending = PendingState(store.directory / "pending")
+        with contextlib.suppress(OSError):  # a read-only store: shown as it is
+            recover_windows(pending, store.root)
+        known = pending.load(path)
         has_pending = known is not None
         pending_labels = carry_labels(known, line_keys(lines))
     out: list[BlameLine] = []
@@ -758,7 +779,7 @@ def _uncommitted(
     if label is not None:
         return attrs.evolve(
             base,
-            type="ai",
+            type=label.type,
             model_id=label.model_id,
             conversation_url=label.conversation_url,
             confidence=label.confidence,

@@ -8,6 +8,10 @@ max_output_bytes = 16384                   # tail of command/tool output kept; -
 disable = ["secret-assignment"]            # default patterns to turn off
 [privacy.patterns]                         # more patterns: name = regular expression
 internal-token = "itk_[0-9a-f]{32}"
+
+[limits]
+max_event_bytes = 1048576                  # longer events are shrunk; 0: no cap
+max_log_bytes = 268435456                  # a run's events.jsonl; 0: no cap
 ```
 """
 
@@ -18,12 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .events._limits import Limits
     from .events._privacy import PrivacyPolicy
 
-__all__ = ["CONFIG_FILE", "ConfigError", "load_privacy"]
+__all__ = ["CONFIG_FILE", "ConfigError", "load_limits", "load_privacy"]
 
 CONFIG_FILE = "config.toml"
 _PRIVACY_KEYS = {"capture", "redact", "max_output_bytes", "disable", "patterns"}
+_LIMITS_KEYS = {"max_event_bytes", "max_log_bytes"}
 
 
 class ConfigError(ValueError):
@@ -56,15 +62,7 @@ def load_privacy(
     from .events._privacy import Capture, PrivacyPolicy, Redactor
 
     path, data = _read(directory) if directory is not None else (Path(CONFIG_FILE), {})
-    section = data.get("privacy", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [privacy] must be a table")
-    unknown = set(section) - _PRIVACY_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown key privacy.{sorted(unknown)[0]} "
-            f"(known: {', '.join(sorted(_PRIVACY_KEYS))})"
-        )
+    section = _section(path, data, "privacy", _PRIVACY_KEYS)
 
     def field(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
         value = section.get(key, default)
@@ -85,3 +83,34 @@ def load_privacy(
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return PrivacyPolicy(capture=kinds, redactor=redactor, max_output_bytes=max_output)
+
+
+def _section(path: Path, data: dict[str, Any], name: str, known: set[str]) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    unknown = set(section) - known
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {name}.{sorted(unknown)[0]} (known: {', '.join(sorted(known))})"
+        )
+    return section
+
+
+def load_limits(directory: Path | None) -> Limits:
+    """The caps on event and log size of the store ``directory`` (``[limits]``)."""
+    from .events._limits import Limits
+
+    path, data = _read(directory) if directory is not None else (Path(CONFIG_FILE), {})
+    section = _section(path, data, "limits", _LIMITS_KEYS)
+    defaults = Limits()
+    values: dict[str, int | None] = {}
+    for key in sorted(_LIMITS_KEYS):
+        value = section.get(key, getattr(defaults, key))
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{path}: limits.{key} must be a whole number of bytes ({value!r})")
+        values[key] = value
+    try:
+        return Limits(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: limits.{exc}") from None

@@ -5,6 +5,8 @@ failures, damaged records)."""
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -109,11 +111,33 @@ def _hook_interpreter(path: Path) -> str | None:
     return None
 
 
+def _cannot_run(python: str) -> str | None:
+    """Why ``python`` cannot run our hooks (``None``: it can)."""
+    if not Path(python).exists():
+        return "which no longer exists"
+    if Path(python).resolve() == Path(sys.executable).resolve():
+        return None  # this very interpreter runs agent-trace
+    try:
+        proc = subprocess.run(
+            [python, "-c", "import agent_trace.cli"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"which cannot be run ({exc})"
+    if proc.returncode != 0:
+        last = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
+        return f"which cannot import agent-trace ({last})"
+    return None
+
+
 def problems(store: TraceStore) -> list[Problem]:
     """What in this repository's set-up loses or weakens attribution."""
     out: list[Problem] = []
     repository = store.repository
     git = repository.git
+    checked: dict[str, str | None] = {}
     for state in hook_states(repository):
         if state.state == "absent":
             out.append(
@@ -133,11 +157,16 @@ def problems(store: TraceStore) -> list[Problem]:
             )
         else:
             python = _hook_interpreter(state.path)
-            if python is not None and not Path(python).exists():
+            if python is None:
+                continue
+            if python not in checked:
+                checked[python] = _cannot_run(python)
+            why = checked[python]
+            if why is not None:
                 out.append(
                     Problem(
                         "error",
-                        f"the {state.name} hook runs {python}, which no longer exists",
+                        f"the {state.name} hook runs {python}, {why}",
                         "trace hooks install (with the Python that has agent-trace)",
                     )
                 )
@@ -163,6 +192,32 @@ def problems(store: TraceStore) -> list[Problem]:
                 "warning",
                 f"{len(failures)} hook failure(s) logged in {log}; last: {failures[-1]}",
                 f"fix the cause, then `trace link` the commits concerned and delete {log.name}",
+            )
+        )
+    if (repository.common_dir / "shallow").exists():
+        out.append(
+            Problem(
+                "warning",
+                "this is a shallow clone: lines of the commits where its history stops "
+                "are linked as unknown (their parents are not here)",
+                "git fetch --unshallow && trace notes fetch",
+            )
+        )
+    gone = []
+    for run in store.runs():
+        try:
+            manifest = run.read_manifest()
+        except (OSError, ValueError):
+            continue
+        if manifest.current_status() != manifest.status:
+            gone.append(run.run_id)
+    if gone:
+        out.append(
+            Problem(
+                "warning",
+                f"{len(gone)} run(s) marked running whose process is gone (killed); last: "
+                f"{gone[-1]}",
+                "trace gc (marks them interrupted; removes old ones)",
             )
         )
     for issue in store.issues:

@@ -4,12 +4,14 @@ and atomic replacement of small state files."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["LockTimeout", "append_lines", "atomic_write", "locked"]
+__all__ = ["LockTimeout", "append_lines", "atomic_write", "locked", "read_regular"]
 
 import sys
 
@@ -102,3 +104,27 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: bool = Tru
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def read_regular(path: Path, limit: int) -> bytes | None:
+    """A regular file's contents; ``None`` when there is none to attribute: absent,
+    larger than ``limit`` bytes, a symbolic link (never followed: git keeps the link, not
+    what it points to) or not a regular file (a FIFO would block, a device never end)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the last component is a symbolic link
+            return None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+        return data if len(data) <= limit else None
+    finally:
+        os.close(fd)

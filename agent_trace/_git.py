@@ -203,6 +203,17 @@ class Git:
         proc = self.run("config", "--local", "--get-all", key, ok_codes=(0, 1))
         return proc.stdout.decode("utf-8", "surrogateescape").splitlines()
 
+    def config_scope(self, key: str) -> tuple[str, str, str] | None:
+        """Where the value of ``key`` in effect comes from: ``(scope, origin, value)``
+        (scope ``local``, ``worktree``, ``global``, ``system``, ``command``), or ``None``."""
+        proc = self.run(
+            "config", "--show-scope", "--show-origin", "--get", key, ok_codes=(0, 1, 129)
+        )
+        parts = proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n").split("\t", 2)
+        if proc.returncode != 0 or len(parts) != 3:
+            return None
+        return parts[0], parts[1], parts[2]
+
     def config_add(self, key: str, value: str) -> None:
         """Add ``key = value`` to the repository's own config (never the global one)."""
         self.run("config", "--local", "--add", key, value)

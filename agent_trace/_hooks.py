@@ -6,7 +6,13 @@ replace.
 A hook that was there before is kept: it is renamed to ``<hook>.agent-trace-saved``, our
 script calls it after its own work (passing arguments and standard input through), and
 ``uninstall`` puts it back. The hooks directory is the one git uses
-(``core.hooksPath`` honoured). The user's global configuration is never touched.
+(``core.hooksPath`` honoured). The user's global configuration is never touched, and a
+hooks directory that the global or system configuration names (shared by every
+repository) is refused unless asked for.
+
+A hook whose Python cannot run our code (the interpreter or the package is gone) says
+so on one line and logs it in ``.agent-trace/hooks.log``, for ``trace doctor``; git goes
+on.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from ._git import Repository
 __all__ = [
     "HOOKS",
     "HookState",
+    "SharedHooksPath",
     "hook_states",
     "hooks_directory",
     "install_hooks",
+    "shared_hooks_path",
     "uninstall_hooks",
 ]
 
@@ -52,6 +60,11 @@ def hooks_directory(repository: Repository) -> Path:
     return repository.git_path("hooks")
 
 
+class SharedHooksPath(Exception):
+    """``core.hooksPath`` comes from the global or system configuration: hooks installed
+    there would run in every repository of the user (or machine)."""
+
+
 def _script(hook: str) -> str:
     python = shlex.quote(sys.executable)
     head = f"""#!/bin/sh
@@ -59,12 +72,20 @@ def _script(hook: str) -> str:
 # Installed by `trace hooks install`; `trace hooks uninstall` removes it (and restores
 # the hook that was here before, which is called below).
 saved="$0{SAVED_SUFFIX}"
+failed() {{
+    echo "agent-trace: {hook} hook could not run (exit $1; {python}); run 'trace doctor'" >&2
+    if [ -d .agent-trace ]; then
+        echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) agent-trace: {hook} hook could not run:" \
+            "exit $1 from {python} -m agent_trace.cli" >> .agent-trace/hooks.log 2>/dev/null
+    fi
+    return 0
+}}
 """
     if hook == "post-rewrite":  # git writes "<old> <new>" lines on standard input
         return (
             head
             + f"""input=$(cat)
-printf '%s\\n' "$input" | {python} -m agent_trace.cli hook {hook} "$@" || true
+printf '%s\\n' "$input" | {python} -m agent_trace.cli hook {hook} "$@" || failed $?
 if [ -x "$saved" ]; then
     printf '%s\\n' "$input" | exec "$saved" "$@"
 fi
@@ -78,11 +99,11 @@ exit 0
 if [ -n "$gitdir" ] && {{ [ -d "$gitdir/rebase-merge" ] || [ -d "$gitdir/rebase-apply" ]; }}; then
     git rev-parse HEAD >> "$gitdir/{DEFERRED}" 2>/dev/null || true
 else
-    {python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
+    {python} -m agent_trace.cli hook {hook} "$@" </dev/null || failed $?
 fi
 """
     else:
-        run = f"""{python} -m agent_trace.cli hook {hook} "$@" </dev/null || true
+        run = f"""{python} -m agent_trace.cli hook {hook} "$@" </dev/null || failed $?
 """
     return (
         head
@@ -119,8 +140,28 @@ def hook_states(repository: Repository) -> list[HookState]:
     return out
 
 
-def install_hooks(repository: Repository) -> list[HookState]:
-    """Install our hooks (idempotent). An existing hook is kept and chained."""
+def shared_hooks_path(repository: Repository) -> str | None:
+    """Why the hooks directory is shared with other repositories (``core.hooksPath`` set
+    in the global or system configuration), or ``None``."""
+    found = repository.git.config_scope("core.hooksPath")
+    if found is None or found[0] in ("local", "worktree", "command"):
+        return None
+    scope, origin, value = found
+    return f"core.hooksPath is set to {value} in your {scope} git configuration ({origin})"
+
+
+def install_hooks(repository: Repository, *, allow_shared: bool = False) -> list[HookState]:
+    """Install our hooks (idempotent). An existing hook is kept and chained. Raises
+    :class:`SharedHooksPath` when the hooks directory is every repository's (a global
+    ``core.hooksPath``), unless ``allow_shared``."""
+    shared = None if allow_shared else shared_hooks_path(repository)
+    if shared is not None:
+        raise SharedHooksPath(
+            f"{shared}: hooks installed there would run in every repository. Install them "
+            "there anyway with `trace hooks install --shared`, or give this repository its "
+            "own hooks directory first (`git config core.hooksPath .git/hooks`; your global "
+            "hooks then no longer run here)"
+        )
     directory = hooks_directory(repository)
     directory.mkdir(parents=True, exist_ok=True)
     for hook in HOOKS:
@@ -132,7 +173,7 @@ def install_hooks(repository: Repository) -> list[HookState]:
                     f"{saved} exists already; move it away before installing the hooks"
                 )
             os.replace(path, saved)
-        tmp = path.with_name(f".{hook}.agent-trace.tmp")
+        tmp = path.with_name(f".{hook}.agent-trace.{os.getpid()}.tmp")
         tmp.write_text(_script(hook), encoding="utf-8")
         tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         os.replace(tmp, path)

@@ -54,6 +54,7 @@ from ._records import (
     new_record,
 )
 from ._store import TraceStore
+from ._windows import recover_windows
 
 __all__ = [
     "LINK_KIND",
@@ -70,6 +71,9 @@ HUMAN_ANCHOR_LIMIT = 5000
 
 _HUMAN = Label(kind="human", evidence="commit")
 _UNKNOWN = Label(kind="unknown", evidence="no-record", confidence=0.0)
+_SHALLOW = Label(kind="unknown", evidence="shallow", confidence=0.0)
+"""Lines of a shallow clone's boundary commit: its parents are not here, so lines that
+look added may be old ones, of anyone."""
 
 
 @attrs.frozen
@@ -160,6 +164,20 @@ class LinkSources:
         self._parents: dict[str, list[str]] = {}
         self._diffs: dict[tuple[str, str | None], list[FileDiff]] = {}
         self._blobs: dict[str, bytes] = {}
+        self.recover_windows = True
+        self._shallow: frozenset[str] | None = None
+        """Whether the first link of the batch recovers cut-off edit windows first."""
+
+    def is_shallow_boundary(self, commit: str) -> bool:
+        """Whether ``commit`` is where a shallow clone's history stops (git hides its
+        parents), from ``.git/shallow``."""
+        if self._shallow is None:
+            try:
+                text = (self.store.repository.common_dir / "shallow").read_text("ascii")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            self._shallow = frozenset(text.split())
+        return commit in self._shallow
 
     def prefetch_changes(self, commits: Iterable[str]) -> None:
         """Read the diffs of many commits against their parents (one ``git diff-tree
@@ -393,7 +411,11 @@ def link_commit(
         return LinkResult(commit=commit, record=None, already_linked=True)
     sources = sources or LinkSources(store)
     parents, diffs, per_parent = _changes(sources, commit)
-    pending = pending or PendingState(store.directory / "pending")
+    if pending is None:
+        pending = PendingState(store.directory / "pending")
+        if sources.recover_windows:  # once per batch: windows cut off by a killed agent
+            sources.recover_windows = False
+            recover_windows(pending, store.root)
     linker = _Linker(sources, commit, rewritten_from)
     wanted = [
         d
@@ -416,7 +438,8 @@ def link_commit(
         versus = [
             (p, by_path.get(d.new_path)) for p, by_path in zip(parents, per_parent, strict=False)
         ]
-        labels = _labels(linker, pending, d, lines, versus)
+        fallback = _SHALLOW if sources.is_shallow_boundary(commit) else _HUMAN
+        labels = _labels(linker, pending, d, lines, versus, fallback)
         anchors: list[int] | None = None
         groups: dict[tuple[Any, ...], tuple[Label, list[int]]] = {}
         for line in sorted(labels):
@@ -478,9 +501,11 @@ def _labels(
     d: FileDiff,
     lines: Sequence[bytes],
     parents: Sequence[tuple[str, FileDiff | None]],
+    fallback: Label = _HUMAN,
 ) -> dict[int, Label]:
     """The label of every line ``d`` added (see the module docstring for the order);
-    ``parents``: each parent with the file's diff against it."""
+    ``parents``: each parent with the file's diff against it; ``fallback``: the label of
+    lines nothing else labels (``human``; ``unknown`` at a shallow clone's boundary)."""
     assert d.new_path is not None
     added = {line for line in d.added_lines() if line <= len(lines)}
     known = pending.load(d.new_path)
@@ -492,7 +517,7 @@ def _labels(
             if label is not None and line in added:
                 out[line] = label
     out.update(linker.carried(d, lines, added - out.keys()))
-    rest = added - {line for line, label in out.items() if label is not _UNKNOWN}
+    rest = added - {line for line, label in out.items() if label.type != "unknown"}
     out.update(linker.by_content(lines, rest))
     human = added - out.keys()
     for parent, diff in parents:  # for a merge: an edit of either side's AI line
@@ -500,7 +525,7 @@ def _labels(
             out.update(linker.mixed(diff, parent, lines, human))
             human -= out.keys()
     for line in added - out.keys():
-        out[line] = _HUMAN
+        out[line] = fallback
     return out
 
 

@@ -29,7 +29,14 @@ from ._lines import align
 from .events._clock import utc_timestamp
 from .events._json import loads
 
-__all__ = ["Label", "PendingFile", "PendingState", "carry_labels"]
+__all__ = [
+    "Label",
+    "PendingFile",
+    "PendingState",
+    "carry_labels",
+    "decode_keys",
+    "encode_keys",
+]
 
 _FORMAT = 1
 
@@ -104,11 +111,12 @@ def carry_labels(known: PendingFile | None, keys: Sequence[int]) -> list[Label |
     return [labels[i] if i is not None else None for i in align(known.keys, keys)]
 
 
-def _encode_keys(keys: Sequence[int]) -> str:
+def encode_keys(keys: Sequence[int]) -> str:
+    """Line keys as text (base64 of little-endian 64-bit integers)."""
     return base64.b64encode(array.array("Q", keys).tobytes()).decode("ascii")
 
 
-def _decode_keys(text: str) -> list[int]:
+def decode_keys(text: str) -> list[int]:
     data = array.array("Q")
     data.frombytes(base64.b64decode(text))
     return data.tolist()
@@ -147,7 +155,7 @@ class PendingState:
         data = loads(raw)
         if data.get("format") != _FORMAT or data.get("path") != path:
             return None
-        keys = _decode_keys(data["keys"])
+        keys = decode_keys(data["keys"])
         table = [Label.from_dict(d) for d in data["labels"]]
         labels: list[Label | None] = [None] * len(keys)
         for start, end, index in data["spans"]:
@@ -184,7 +192,7 @@ class PendingState:
             "format": _FORMAT,
             "path": pending.path,
             "updated_at": utc_timestamp(),
-            "keys": _encode_keys(pending.keys),
+            "keys": encode_keys(pending.keys),
             "labels": [label.to_dict() for label in table],
             "spans": spans,
         }

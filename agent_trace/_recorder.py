@@ -28,14 +28,17 @@ from typing import Any, TypeVar
 import attrs
 
 from ._blame import work_tree_file
-from ._config import load_privacy
+from ._config import load_limits, load_privacy
+from ._files import read_regular
 from ._git import GitError, Repository
 from ._lines import align, is_binary, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
 from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
+from ._process import Owner
 from ._runs import Run, RunStatus
 from ._store import TraceStore
+from ._windows import WindowJournal, recover_windows
 from .events import (
     EventEmitter,
     FileChangeItem,
@@ -55,6 +58,7 @@ from .events import (
     Usage,
     utc_timestamp,
 )
+from .events._limits import Limits
 from .events._privacy import PrivacyPolicy, safe_url
 
 __all__ = ["Recorder", "current_recorder"]
@@ -71,6 +75,11 @@ _MAX_FILE_BYTES = 64 * 1024 * 1024
 _START_FILES = 500
 _START_BYTES = 4 * 1024 * 1024
 _RETRYABLE = {errno.EINTR, errno.EAGAIN, errno.EBUSY, errno.ENOSPC, errno.EIO}
+
+
+def _owner_fields() -> dict[str, Any]:
+    owner = Owner.me()
+    return {"pid": owner.pid, "pid_started": owner.started, "host": owner.host}
 
 
 def current_recorder() -> Recorder | None:
@@ -95,28 +104,7 @@ class _Snapshot:
 
 
 def _read(path: Path) -> bytes | None:
-    """A regular file's contents; ``None`` when there is none to attribute: absent,
-    larger than ``_MAX_FILE_BYTES``, a symbolic link (never followed: git keeps the
-    link, not what it points to) or not a regular file (a FIFO would block, a device
-    never end)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # the last component is a symbolic link
-            return None
-        raise
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_BYTES:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(_MAX_FILE_BYTES + 1)
-        return data if len(data) <= _MAX_FILE_BYTES else None
-    finally:
-        os.close(fd)
+    return read_regular(path, _MAX_FILE_BYTES)
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -186,6 +174,7 @@ class Recorder:
         resume: bool = False,
         capture: str | Iterable[str] | None = None,
         privacy: PrivacyPolicy | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.repo = Path(repo)
         self.tool_name = tool_name
@@ -203,6 +192,9 @@ class Recorder:
         self.privacy = privacy
         """What of each event is written (:class:`PrivacyPolicy`); by default the store's
         ``config.toml`` with ``capture`` (kinds of content kept; none by default)."""
+        self.limits = limits
+        """Caps on event and log size (:class:`~agent_trace.events.Limits`); by default
+        the store's ``config.toml`` ``[limits]`` (1 MiB per event, 256 MiB per run)."""
         self.resume = resume
         """Continue the run ``run_id`` (created if missing) instead of starting a new one:
         for agents whose hooks run as separate processes."""
@@ -215,6 +207,8 @@ class Recorder:
         self._run: Run | None = None
         self._writer: JsonlWriter | None = None
         self._pending: PendingState | None = None
+        self._windows: WindowJournal | None = None
+        self._journalled: dict[str, Path] = {}
         self._head: str | None = None
         self._baseline_head: str | None = None
         self._snapshots: dict[str, _Snapshot] = {}
@@ -264,8 +258,15 @@ class Recorder:
         store = TraceStore.open(self.repo)
         if self.privacy is None:
             self.privacy = load_privacy(store.directory, self._capture)
+        if self.limits is None:
+            self.limits = load_limits(store.directory)
         self._store = store
         self._pending = PendingState(store.directory / "pending")
+        self._windows = WindowJournal(self._pending)
+        try:
+            recover_windows(self._pending, store.root)
+        except OSError as exc:
+            log.warning("agent-trace: could not recover cut-off edit windows: %s", exc)
         self._head = self._baseline_head = store.repository.read_head()
         self._reflog_seen = len(self._reflog())
         fields: dict[str, Any] = {
@@ -282,11 +283,18 @@ class Recorder:
                 self._run = store.new_run(self.requested_run_id, **fields)
             except FileExistsError:
                 self._run = store.run(self.requested_run_id)
-                if not self._run.manifest_path.exists():
+                try:
+                    self._run.update(status=RunStatus.RUNNING, **_owner_fields())
+                except (OSError, ValueError):  # none yet, or damaged: a new one
                     from ._runs import RunManifest
 
                     self._run.write_manifest(
-                        RunManifest(run_id=self._run.run_id, created_at=utc_timestamp(), **fields)
+                        RunManifest(
+                            run_id=self._run.run_id,
+                            created_at=utc_timestamp(),
+                            **fields,
+                            **_owner_fields(),
+                        )
                     )
         else:
             self._start_state = self._dirty_files()
@@ -295,6 +303,7 @@ class Recorder:
             self._run.events_path,
             run_id=self._run.run_id,
             fsync=self.fsync,  # type: ignore[arg-type]
+            limits=self.limits,
         )
         self._token = _current.set(self)
         if self.thread_events:
@@ -306,6 +315,13 @@ class Recorder:
         if self._run is None or self._writer is None:
             return
         with self._lock:
+            if self._journalled and self._pending is not None:
+                # Items started and never completed: their lines are nobody's for sure.
+                try:
+                    recover_windows(self._pending, self.store.root, list(self._journalled.values()))
+                except OSError as error:
+                    log.warning("agent-trace: could not close edit windows: %s", error)
+                self._journalled.clear()
             self._check_commits()
             if not self.thread_events:
                 status = RunStatus.COMPLETED if exc is None else RunStatus.FAILED
@@ -331,10 +347,12 @@ class Recorder:
                 interrupted = isinstance(exc, KeyboardInterrupt | GeneratorExit)
                 status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
             self._writer.close()
+            ended: dict[str, Any] = {}
             if self.resume and exc is None:
                 status = RunStatus.RUNNING  # the run goes on in the next process
+                ended = {"pid": None, "pid_started": None, "host": None}
             try:
-                self._run.update(status=status, model_id=self.model_id)
+                self._run.update(status=status, model_id=self.model_id, **ended)
             except (OSError, ValueError) as error:
                 log.warning("agent-trace: could not update %s: %s", self._run.manifest_path, error)
             if self._token is not None:
@@ -402,10 +420,13 @@ class Recorder:
             if isinstance(item, FileChangeItem):
                 paths = [c.path for c in item.changes]
                 if isinstance(event, ItemStartedEvent):
-                    self._snapshots[item.id] = self._snapshot(self._relative_paths(paths))
+                    snapshot = self._snapshot(self._relative_paths(paths))
+                    self._snapshots[item.id] = snapshot
+                    self._open_window(item.id, snapshot)
                 elif isinstance(event, ItemCompletedEvent):
                     before = self._snapshots.pop(item.id, None)
                     self._attribute_reported(item, paths, before)
+                    self._close_window(item.id)
             self._write(event)
 
     def _count(self, event: ThreadEvent) -> None:
@@ -477,6 +498,12 @@ class Recorder:
         for attempt in range(4):
             try:
                 writer.write(event, ts=ts)
+                if writer.not_written == 1:
+                    log.warning(
+                        "agent-trace: %s reached its size cap (max_log_bytes); later events "
+                        "of this run are not recorded (attribution goes on)",
+                        writer.path,
+                    )
                 break
             except OSError as exc:
                 if exc.errno not in _RETRYABLE or attempt == 3:
@@ -532,6 +559,7 @@ class Recorder:
                 item_id = f"edit-{self._items}"
                 snapshot = self._snapshot(relative)
                 state["id"], state["snapshot"] = item_id, snapshot
+                self._open_window(item_id, snapshot)
                 changes = [
                     FileUpdateChange(
                         path=p,
@@ -551,11 +579,34 @@ class Recorder:
             with self._lock:
                 label = self._label(state["id"], "edit-window", 1.0)
                 changes = self._attribute(relative, state["snapshot"], label)
+                self._close_window(state["id"])
                 status = PatchApplyStatus.COMPLETED if exc is None else PatchApplyStatus.FAILED
                 item = FileChangeItem(id=state["id"], changes=changes, status=status)
                 self._write(ItemCompletedEvent(item=item))
 
         return _Window(enter, leave)
+
+    def _open_window(self, item_id: str, snapshot: _Snapshot) -> None:
+        """Journal an edit window (see ``_windows``): if this process dies inside it, the
+        lines it changed become ``unknown``, not a person's."""
+        if self._windows is None or not snapshot.contents:
+            return
+        before: dict[str, list[int] | None] = {}
+        for path, content in snapshot.contents.items():
+            if content is None:
+                before[path] = None
+            elif not is_binary(content):
+                before[path] = self._line_keys(path, content)[1]
+        try:
+            label = self._label(item_id, "edit-window", 1.0)
+            self._journalled[item_id] = self._windows.open(self.run_id, item_id, label, before)
+        except OSError as exc:
+            log.warning("agent-trace: edit window %s not journalled: %s", item_id, exc)
+
+    def _close_window(self, item_id: str) -> None:
+        entry = self._journalled.pop(item_id, None)
+        if entry is not None and self._windows is not None:
+            self._windows.close(entry)
 
     def _relative(self, path: str | Path) -> str:
         return work_tree_file(self.store, path)
@@ -699,6 +750,19 @@ class Recorder:
     ) -> FileUpdateChange | None:
         pending = self._pending
         assert pending is not None
+        if after is None and os.path.lexists(self.store.root / path):
+            # There, but not readable as a regular file within the size cap.
+            log.warning(
+                "agent-trace: %s is over %d bytes or not a regular file; not attributed",
+                path,
+                _MAX_FILE_BYTES,
+            )
+            pending.delete(path)
+            return FileUpdateChange(
+                path=path,
+                kind=PatchChangeKind.UPDATE,
+                extra={"agent_trace": "over 64 MiB or not a regular file, not attributed"},
+            )
         known = pending.load(path)
         if before is not None and path in before.contents:
             old = before.contents[path]

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from ._files import atomic_write
+from ._process import Owner
 from .events._clock import new_event_id, utc_timestamp
 from .events._wire import WireError, WireObject, converter, dumps, loads, optional
 
@@ -45,7 +46,24 @@ class RunManifest(WireObject):
     conversation_url: str | None = optional()
     head: str | None = optional()
     pid: int | None = optional()
+    """The process recording the run while it is ``running`` (none between the processes
+    of a resumed run)."""
+    pid_started: int | None = optional()
+    """When that process started (clock ticks since boot, Linux): tells it from a later
+    process given the same id."""
+    host: str | None = optional()
     events: str = "events.jsonl"
+
+    def owner(self) -> Owner | None:
+        return Owner(self.pid, self.pid_started, self.host) if self.pid is not None else None
+
+    def current_status(self) -> str:
+        """``status``, except that a ``running`` run whose process is gone (killed: it
+        could not say how it ended) is ``interrupted``."""
+        owner = self.owner()
+        if self.status == RunStatus.RUNNING and owner is not None and owner.is_gone():
+            return RunStatus.INTERRUPTED
+        return self.status
 
 
 def check_run_id(run_id: str) -> str:
@@ -108,7 +126,9 @@ def create_run(runs_dir: Path, run_id: str | None = None, **fields: Any) -> Run:
     Raises ``FileExistsError`` if a run with that id exists.
     """
     run_id = check_run_id(run_id if run_id is not None else new_event_id())
-    fields.setdefault("pid", os.getpid())
+    if "pid" not in fields:
+        owner = Owner.me()
+        fields.update(pid=owner.pid, pid_started=owner.started, host=owner.host)
     manifest = RunManifest(run_id=run_id, created_at=utc_timestamp(), **fields)  # checks fields
     directory = runs_dir / run_id
     runs_dir.mkdir(parents=True, exist_ok=True)

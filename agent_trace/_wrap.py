@@ -3,6 +3,7 @@ lines it writes from work-tree snapshots taken around each change it reports."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -214,6 +215,40 @@ def tool_from_argv(argv: Sequence[str]) -> str:
     return "agent"
 
 
+class _Forward:
+    """While the command runs, ``SIGTERM`` and ``SIGHUP`` sent to us go to it (a second
+    one kills it), so that it is never orphaned and its run ends ``interrupted`` with
+    what it wrote attributed. Main thread only (elsewhere signals stay as they were)."""
+
+    SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.interrupted = False
+        self.previous: dict[int, Any] = {}
+        for name in self.SIGNALS:
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            try:
+                self.previous[number] = signal.signal(number, self._forward)
+            except ValueError:  # not the main thread
+                break
+
+    def _forward(self, signum: int, frame: object) -> None:
+        again, self.interrupted = self.interrupted, True
+        with contextlib.suppress(OSError):
+            if again:
+                self.proc.kill()
+            else:
+                self.proc.send_signal(signum)
+
+    def restore(self) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        self.previous.clear()
+
+
 def _exit_code(code: int) -> int:
     return 128 - code if code < 0 else code
 
@@ -264,14 +299,14 @@ def record_command(
         shutil.rmtree(rec.run.directory, ignore_errors=True)  # nothing ran: no run
         raise
     assert proc.stdout is not None
-    interrupted = False
+    forward = _Forward(proc)
     try:
         number = 0
         while True:
             try:
                 raw = proc.stdout.readline()
             except KeyboardInterrupt:  # the agent got the signal too; let it finish
-                interrupted = True
+                forward.interrupted = True
                 continue
             if not raw:
                 break
@@ -287,11 +322,12 @@ def record_command(
                 code = proc.wait()
                 break
             except KeyboardInterrupt:
-                interrupted = True
+                forward.interrupted = True
                 proc.send_signal(signal.SIGINT)
         outcome.exit_code = _exit_code(code)
         attributor.step(set(), None, command=False, final=True)
     finally:
+        forward.restore()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -299,7 +335,7 @@ def record_command(
         rec.finish(None)
         snapshots.close()
     status = RunStatus.COMPLETED if outcome.exit_code == 0 else RunStatus.FAILED
-    if interrupted:
+    if forward.interrupted:
         status = RunStatus.INTERRUPTED
     rec.run.update(status=status, model_id=rec.model_id)
     outcome.attributed = attributor.attributed

@@ -15,6 +15,7 @@ from ._blame import blame, hook, hooks, link, runs
 from ._demo import demo
 from ._doctor import doctor, status
 from ._events import events, schema
+from ._gc import gc
 from ._privacy import redact_test
 from ._records import log, notes, schema_record, show, validate
 from ._report import report
@@ -39,6 +40,7 @@ cli.add_command(report)
 cli.add_command(record)
 cli.add_command(import_)
 cli.add_command(redact_test)
+cli.add_command(gc)
 schema.add_command(schema_record)
 
 

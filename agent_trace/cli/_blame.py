@@ -128,7 +128,7 @@ def blame(
     after a squash-merge made by a hosting service); otherwise they are `unknown`.
     Uncommitted lines (no --rev) are attributed from the recorder's pending state.
     """
-    from agent_trace._blame import blame_file, repo_relative
+    from agent_trace._blame import blame_file, check_not_nested, repo_relative
 
     path, explain_line = _explain_target(path, explain)
     line_range = (explain_line, explain_line) if explain_line else _line_range(lines)
@@ -136,6 +136,7 @@ def blame(
         store = _open_store(repo)
         try:
             relative = repo_relative(store, path, cwd=repo.absolute())
+            check_not_nested(store, relative)
         except ValueError as exc:
             raise UserError(str(exc)) from None
         sha = store.resolve(rev) if rev is not None else None
@@ -311,16 +312,20 @@ def runs(fmt: str, repo: Path) -> None:
     if fmt == "json":
         from agent_trace.events._wire import converter
 
-        data = [dict(converter.unstructure(m), event_lines=n) for m, n in rows]
+        data = [
+            dict(converter.unstructure(m), status=m.current_status(), event_lines=n)
+            for m, n in rows
+        ]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("no runs recorded", err=True)
         return
     for manifest, events in rows:
+        current = manifest.current_status()
         status = click.style(
-            f"{manifest.status:<11}",
-            fg={"completed": "green", "failed": "red", "running": "yellow"}.get(manifest.status),
+            f"{current:<11}",
+            fg={"completed": "green", "failed": "red", "running": "yellow"}.get(current),
         )
         tool = " ".join(x for x in (manifest.tool_name, manifest.tool_version) if x) or "-"
         click.echo(
@@ -341,18 +346,26 @@ def _print_states(states: list[HookState]) -> None:
 
 
 @hooks.command("install")
+@click.option(
+    "--shared",
+    is_flag=True,
+    help="Install even when core.hooksPath comes from the global or system git "
+    "configuration (the hooks then run in every repository using that directory).",
+)
 @REPO_OPTION
-def hooks_install(repo: Path) -> None:
-    """Add a post-commit hook that links each commit (this repository only). A hook
-    that is already there is kept and still runs."""
-    from agent_trace._hooks import install_hooks
+def hooks_install(shared: bool, repo: Path) -> None:
+    """Add post-commit, post-merge and post-rewrite hooks that link each commit (this
+    repository only). A hook that is already there is kept and still runs."""
+    from agent_trace._hooks import SharedHooksPath, install_hooks
 
     with repo_errors():
         store = _open_store(repo)
         try:
-            states = install_hooks(store.repository)
+            states = install_hooks(store.repository, allow_shared=shared)
         except FileExistsError as exc:
             raise EnvironmentProblem(str(exc)) from None
+        except SharedHooksPath as exc:
+            raise UserError(str(exc)) from None
     _print_states(states)
 
 

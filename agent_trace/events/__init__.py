@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         LogIssue,
         iter_events,
     )
+    from ._limits import Limits
     from ._privacy import (
         Capture,
         Finding,
@@ -119,6 +120,7 @@ __all__ = [
     "ItemUpdatedEvent",
     "JsonlEmitter",
     "JsonlWriter",
+    "Limits",
     "LogEntry",
     "LogIssue",
     "LogRecord",
@@ -217,6 +219,7 @@ _HOME = {
         "LogIssue",
         "iter_events",
     ),
+    "_limits": ("Limits",),
     "_privacy": (
         "Capture",
         "Finding",

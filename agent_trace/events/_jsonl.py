@@ -6,12 +6,15 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
 import orjson
 
 from ._clock import new_event_id, stamp
+
+if TYPE_CHECKING:
+    from ._limits import Limits
 from ._codec import EventDecodeError, LogRecord, parse_record, to_dict
 from ._codec import dump_event as _dump_event
 from ._envelope import (
@@ -60,6 +63,9 @@ class JsonlWriter:
     * Nothing is buffered in the process: an event whose ``write`` returned survives the
       process being killed. ``fsync`` (survival of an OS crash) follows ``fsync``:
       ``"boundary"`` (default) at turn and thread ends, ``"always"`` or ``"never"``.
+    * ``limits`` caps the size of one event (shrunk to fit) and of the log (a last
+      ``error`` event says it is full; later events are counted in ``not_written``):
+      see :class:`~agent_trace.events.Limits`. No caps by default.
     * ``form`` selects the line form; ``envelope`` lines get ``seq`` (continuing after the
       last ``seq`` already in the file), a UUIDv7 ``id``, a UTC ``ts`` and ``run_id``.
     """
@@ -72,6 +78,7 @@ class JsonlWriter:
         run_id: str | None = None,
         schema_version: str = EVENT_SCHEMA_VERSION,
         fsync: FsyncPolicy = "boundary",
+        limits: Limits | None = None,
     ) -> None:
         if fsync not in ("never", "boundary", "always"):
             raise ValueError(f"fsync must be 'never', 'boundary' or 'always', not {fsync!r}")
@@ -93,6 +100,13 @@ class JsonlWriter:
         # A line torn by a crash is ended first, so it cannot swallow our first event.
         self._pending_newline = torn
         self._dirty = False
+        self.limits = limits
+        """Caps on event and log size (:class:`Limits`; ``None``: none)."""
+        self.not_written = 0
+        """Events not written because the log reached ``limits.max_log_bytes``."""
+        self._room = limits.log_room() if limits is not None else None
+        self._size = os.fstat(self._fd).st_size
+        self._full = self._room is not None and self._size > self._room
 
     @property
     def next_seq(self) -> int:
@@ -106,30 +120,66 @@ class JsonlWriter:
         # the line needs a closer look.
         body = _dump_event(event)
         with self._lock:
-            if self._envelope:
-                event_id, now = stamp()
-                data: Any = {
-                    "schema_version": self.schema_version,
-                    "seq": self._seq,
-                    "id": event_id,
-                    "ts": ts or now,
-                    "run_id": self.run_id,
-                    "event": body,
-                }
-            elif self.form is WireForm.VERSIONED:
-                data = {"schema_version": self.schema_version, "event": body}
-            else:
-                data = body
-            try:
-                line = _orjson_dumps(data, option=_NEWLINE)
-            except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
-                line = dumps(data, newline=True)
-            else:
-                if b"+" in line or _duplicate_ids_seen[0]:  # rare: let dumps look closer
-                    line = dumps(data, newline=True)
+            line = self._line(body, ts)
+            limits = self.limits
+            if limits is not None:
+                cap = limits.max_event_bytes
+                if cap is not None and len(line) > cap:
+                    from ._limits import shrink_event
+
+                    body_size = len(self._line(body, ts, bare=True))
+                    line = self._line(shrink_event(body, cap, len(line) - body_size), ts)
+                if self._room is not None and not self._fits(len(line), ts):
+                    return
             self._append(line, event.__class__ in _BOUNDARY)
             if self._envelope:
                 self._seq += 1
+
+    def _line(self, body: dict[str, Any], ts: str | None, *, bare: bool = False) -> bytes:
+        """The line of one event in this writer's form (``bare``: the event alone)."""
+        if bare:
+            data: Any = body
+        elif self._envelope:
+            event_id, now = stamp()
+            data = {
+                "schema_version": self.schema_version,
+                "seq": self._seq,
+                "id": event_id,
+                "ts": ts or now,
+                "run_id": self.run_id,
+                "event": body,
+            }
+        elif self.form is WireForm.VERSIONED:
+            data = {"schema_version": self.schema_version, "event": body}
+        else:
+            data = body
+        try:
+            line = _orjson_dumps(data, option=_NEWLINE)
+        except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
+            return dumps(data, newline=True)
+        if b"+" in line or _duplicate_ids_seen[0]:  # rare: let dumps look closer
+            return dumps(data, newline=True)
+        return line
+
+    def _fits(self, length: int, ts: str | None) -> bool:
+        """Whether a line of ``length`` bytes fits under the log cap; once it does not,
+        the log-full event is written (once) and later lines are counted, not written.
+        The caller holds the lock."""
+        assert self._room is not None
+        assert self.limits is not None
+        if self._full or self._size + length > self._room:
+            if not self._full:
+                from ._limits import log_full_event
+
+                self._full = True
+                cap = self.limits.max_log_bytes
+                assert cap is not None
+                self._append(self._line(log_full_event(cap), ts), True)
+                if self._envelope:
+                    self._seq += 1
+            self.not_written += 1
+            return False
+        return True
 
     __call__ = write
 
@@ -150,6 +200,7 @@ class JsonlWriter:
         if self._pending_newline:
             data = b"\n" + data
             self._pending_newline = False
+        self._size += len(data)
         written = os.write(fd, data)
         if written < len(data):
             self._finish_write(fd, data[written:])

@@ -1,0 +1,143 @@
+"""Open edit windows, journalled, so that an agent killed inside one does not leave its
+lines to pass for a person's.
+
+An edit window (``rec.edit(...)``, a ``file_change`` item between ``item.started`` and
+``item.completed``) ends by labelling the lines it changed. A process killed inside the
+window never gets there: without more, those lines would have no label and be committed
+as ``human``. So the window's start is written to ``.agent-trace/pending/windows/`` (the
+files' line keys then, the owner process, the label it would give) and removed when the
+window ends. A journal entry whose process is gone is *recovered*: every line that is in
+the file now and was not when the window opened, and that no later window labelled, is
+labelled ``unknown`` (``evidence="cut-off-window"``): the agent may or may not have
+written it, and nothing is claimed either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import mmh3
+import orjson
+
+from ._files import atomic_write, read_regular
+from ._lines import align, is_binary, line_keys, split_lines
+from ._pending import Label, PendingFile, PendingState, carry_labels, decode_keys, encode_keys
+from ._process import Owner
+from .events._json import loads
+
+__all__ = ["CUT_OFF_EVIDENCE", "WindowJournal", "recover_windows"]
+
+log = logging.getLogger("agent_trace")
+
+CUT_OFF_EVIDENCE = "cut-off-window"
+_FORMAT = 1
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class WindowJournal:
+    """The open windows of one store (``.agent-trace/pending/windows/``)."""
+
+    def __init__(self, pending: PendingState) -> None:
+        self.pending = pending
+        self.directory = pending.directory / "windows"
+
+    def open(
+        self, run_id: str, item_id: str, label: Label, before: Mapping[str, Sequence[int] | None]
+    ) -> Path:
+        """Journal a window opening on the files of ``before`` (each file's line keys,
+        ``None`` for a file that does not exist yet); returns what :meth:`close` takes."""
+        digest = mmh3.hash_bytes(f"{run_id}\0{item_id}".encode("utf-8", "surrogateescape")).hex()
+        entry = self.directory / f"{digest}.json"
+        data = {
+            "format": _FORMAT,
+            "owner": Owner.me().to_dict(),
+            "label": label.to_dict(),
+            "files": {p: encode_keys(k) if k is not None else None for p, k in before.items()},
+        }
+        self.directory.mkdir(parents=True, exist_ok=True)
+        atomic_write(entry, orjson.dumps(data) + b"\n", fsync=False)
+        return entry
+
+    def close(self, entry: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry)
+
+    def entries(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.directory.iterdir() if p.suffix == ".json")
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+
+def recover_windows(pending: PendingState, root: Path, only: Sequence[Path] | None = None) -> int:
+    """Label ``unknown`` the lines of the windows whose process is gone (see the module
+    docstring), or of the entries ``only`` (windows a finished recorder never closed),
+    and drop their journal entries; returns how many were recovered. Cheap when there
+    is nothing to do (one directory listing). Never raises for a damaged entry (it is
+    logged and removed)."""
+    journal = WindowJournal(pending)
+    if only is None and not journal.entries():
+        return 0
+    recovered = 0
+    with pending.lock():
+        for entry in journal.entries() if only is None else only:
+            try:
+                data = loads(entry.read_bytes())
+                owner = Owner.from_dict(data.get("owner"))
+                if only is None and owner is not None and not owner.is_gone():
+                    continue
+                label = Label.from_dict(data["label"])
+                files = {
+                    str(p): decode_keys(k) if isinstance(k, str) else None
+                    for p, k in data["files"].items()
+                }
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("agent-trace: %s is damaged (%s); removed", entry, exc)
+                journal.close(entry)
+                continue
+            cut = Label(
+                kind="unknown",
+                evidence=CUT_OFF_EVIDENCE,
+                confidence=0.0,
+                model_id=label.model_id,
+                run_id=label.run_id,
+                turn_id=label.turn_id,
+                item_id=label.item_id,
+                tool_name=label.tool_name,
+                tool_version=label.tool_version,
+                conversation_url=label.conversation_url,
+            )
+            for path, before in files.items():
+                _recover_file(pending, root, path, before, cut)
+            journal.close(entry)
+            recovered += 1
+    return recovered
+
+
+def _recover_file(
+    pending: PendingState, root: Path, path: str, before: list[int] | None, cut: Label
+) -> None:
+    if path.startswith("/") or ".." in Path(path).parts:
+        return  # journal entries are written with repository-relative paths only
+    try:
+        content = read_regular(root / path, MAX_FILE_BYTES)
+    except OSError:
+        return
+    if content is None or is_binary(content):
+        return
+    keys = line_keys(split_lines(content))
+    labels = carry_labels(pending.load(path), keys)
+    mapping = align(before, keys) if before else [None] * len(keys)
+    changed = False
+    for i, origin in enumerate(mapping):
+        if origin is None and labels[i] is None:
+            labels[i] = cut
+            changed = True
+    if changed:
+        pending.save(PendingFile(path=path, keys=keys, labels=labels))
