@@ -119,18 +119,16 @@ def _runs(store: TraceStore, cutoff: float, report: GcReport) -> None:
         except (OSError, ValueError):
             manifest = None  # damaged: judged by its age alone
         status = manifest.current_status() if manifest is not None else None
-        if manifest is not None and status != manifest.status:
-            report.runs_marked_interrupted.append(run.run_id)
-            if not report.dry_run:
-                with contextlib.suppress(OSError, ValueError):
-                    run.update(status=RunStatus.INTERRUPTED)
-        if status == RunStatus.RUNNING:
-            continue
         updated = None
         if manifest is not None:
             updated = _epoch(manifest.updated_at) or _epoch(manifest.created_at)
         last = max(updated or 0.0, _mtime(run.events_path), _mtime(run.manifest_path))
-        if last >= cutoff:
+        if manifest is not None and status != manifest.status:
+            report.runs_marked_interrupted.append(run.run_id)
+            if not report.dry_run and last >= cutoff:
+                with contextlib.suppress(OSError, ValueError):
+                    run.update(status=RunStatus.INTERRUPTED)
+        if status == RunStatus.RUNNING or last >= cutoff:
             continue
         report.runs.append(run.run_id)
         owned = [run.directory, *(locks.glob(f"{run.run_id}.*") if locks.is_dir() else ())]
