@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._blame import BlameLine, BlameResult, blame_file, explain_line
     from ._doctor import Coverage, Problem, coverage, problems
+    from ._gc import GcReport, collect_garbage
     from ._git import BadRevision, GitError, GitNotFound, NotAGitRepository
     from ._hashing import (
         content_hash,
@@ -74,6 +75,7 @@ __all__ = [
     "CommitChange",
     "CommitInfo",
     "Coverage",
+    "GcReport",
     "LinkResult",
     "Problem",
     "Recorder",
@@ -82,6 +84,7 @@ __all__ = [
     "Tally",
     "blame_file",
     "build_report",
+    "collect_garbage",
     "coverage",
     "current_recorder",
     "explain_line",
@@ -141,6 +144,7 @@ _HOME = {
     "_wrap": ("RecordOutcome", "record_command"),
     "_blame": ("BlameLine", "BlameResult", "blame_file", "explain_line"),
     "_doctor": ("Coverage", "Problem", "coverage", "problems"),
+    "_gc": ("GcReport", "collect_garbage"),
     "_link": ("LinkResult", "link_commit"),
     "_rewrite": ("relink_rewritten",),
     "_report": ("CommitChange", "CommitInfo", "Report", "ReportGroup", "Tally"),
