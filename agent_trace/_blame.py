@@ -117,6 +117,9 @@ EVIDENCE = {
     "imported-edit": "an imported log holds the exact edit that wrote the line",
     "cut-off-window": "the line appeared inside an agent's edit window that never ended (the "
     "agent's process was killed): it may or may not be the agent's",
+    "open-window": "committed while the agent's edit window that wrote it was still open",
+    "shallow": "the line's commit is where this shallow clone's history stops: its parents "
+    "are not here, so whether the line is new there is not known",
 }
 """What each ``evidence`` value means (``trace blame --explain``)."""
 

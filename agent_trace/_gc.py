@@ -168,19 +168,25 @@ def _pending(store: TraceStore, pending: PendingState, cutoff: float, report: Gc
 
 def _walk(directory: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(directory):
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        dirs[:] = [
+            d
+            for d in dirs
+            if not os.path.islink(os.path.join(root, d))
+            and not (d.startswith(".") and d.endswith(".tmp"))  # staged runs: whole
+        ]
         for name in files:
             yield Path(root, name)
 
 
 def _temp_files(directory: Path, cutoff: float, report: GcReport) -> None:
-    for path in _walk(directory):
+    runs = directory / "runs"
+    staged = [p for p in runs.glob(".*.tmp") if p.is_dir()] if runs.is_dir() else []
+    for path in [*staged, *_walk(directory)]:
         if path.name.startswith(".") and path.name.endswith(".tmp") and _mtime(path) < cutoff:
             report.temp_files.append(str(path.relative_to(directory)))
             report.bytes_freed += _size(path)
             if not report.dry_run:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                _remove(path)
 
 
 def _cache(directory: Path, cutoff: float, report: GcReport) -> None:

@@ -82,6 +82,12 @@ IDENTITY_ENV = {  # who commits notes when the repository has no identity config
 }
 
 
+_GIT = ("git", "--no-optional-locks")
+"""Every git command we run: ``--no-optional-locks`` keeps ``git status`` and ``git diff``
+from refreshing the index, which takes ``index.lock`` and can make the user's own git
+command fail at that moment."""
+
+
 class Git:
     """Runs ``git`` in one directory (``git -C cwd``)."""
 
@@ -106,7 +112,7 @@ class Git:
             full_env.update(env)
         try:
             proc = subprocess.run(
-                ["git", *args],
+                [*_GIT, *args],
                 cwd=self.cwd,
                 input=input,
                 capture_output=True,
@@ -125,7 +131,7 @@ class Git:
         A failing command yields what it printed; its stderr is discarded."""
         try:
             proc = subprocess.Popen(
-                ["git", *args], cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                [*_GIT, *args], cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
             )
         except FileNotFoundError:
             raise GitNotFound() from None
@@ -269,7 +275,7 @@ class Git:
         out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Started)
         err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
-            proc = subprocess.Popen(["git", *args], cwd=self.cwd, stdout=out, stderr=err)
+            proc = subprocess.Popen([*_GIT, *args], cwd=self.cwd, stdout=out, stderr=err)
         except FileNotFoundError:
             out.close()
             err.close()

@@ -37,6 +37,7 @@ from ._commits import (
     merge_added,
     parents_of,
 )
+from ._files import locked
 from ._hashing import content_hash
 from ._lines import align, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._lookup import LINK_KIND, Hit, RecordLookup, is_link_record
@@ -54,7 +55,7 @@ from ._records import (
     new_record,
 )
 from ._store import TraceStore
-from ._windows import recover_windows
+from ._windows import OPEN_EVIDENCE, Window, WindowJournal, recover_windows
 
 __all__ = [
     "LINK_KIND",
@@ -405,17 +406,45 @@ def link_commit(
     besides the commit between the commits of a batch. ``pending``: labels from elsewhere
     than the repository's pending state (an imported log).
 
-    Idempotent: a commit that already has a link record is left alone unless ``force``.
+    Idempotent: a commit that already has a link record is left alone unless ``force``;
+    linkers in other processes and threads (the hook, ``trace link``, recorders) take
+    turns, so a commit gets one record however many link it at once.
     """
-    if not force and any(is_link_record(s.record) for s in store.for_revision(commit)):
+    args = (commit, linked_by, force, write, rewritten_from, rewrite, sources, pending)
+    if not force and _linked(store, commit):
+        return LinkResult(commit=commit, record=None, already_linked=True)
+    if not write:
+        return _link_commit(store, *args)
+    with locked(store.ensure_directory() / "link.lock"):
+        return _link_commit(store, *args)
+
+
+def _linked(store: TraceStore, commit: str) -> bool:
+    return any(is_link_record(s.record) for s in store.for_revision(commit))
+
+
+def _link_commit(
+    store: TraceStore,
+    commit: str,
+    linked_by: str,
+    force: bool,
+    write: bool,
+    rewritten_from: Sequence[str],
+    rewrite: str | None,
+    sources: LinkSources | None,
+    pending: PendingState | None,
+) -> LinkResult:
+    if not force and _linked(store, commit):  # linked while we waited for the lock
         return LinkResult(commit=commit, record=None, already_linked=True)
     sources = sources or LinkSources(store)
     parents, diffs, per_parent = _changes(sources, commit)
+    windows: list[Window] = []
     if pending is None:
         pending = PendingState(store.directory / "pending")
         if sources.recover_windows:  # once per batch: windows cut off by a killed agent
             sources.recover_windows = False
             recover_windows(pending, store.root)
+        windows = WindowJournal(pending).open_windows()
     linker = _Linker(sources, commit, rewritten_from)
     wanted = [
         d
@@ -439,7 +468,7 @@ def link_commit(
             (p, by_path.get(d.new_path)) for p, by_path in zip(parents, per_parent, strict=False)
         ]
         fallback = _SHALLOW if sources.is_shallow_boundary(commit) else _HUMAN
-        labels = _labels(linker, pending, d, lines, versus, fallback)
+        labels = _labels(linker, pending, d, lines, versus, fallback, windows)
         anchors: list[int] | None = None
         groups: dict[tuple[Any, ...], tuple[Label, list[int]]] = {}
         for line in sorted(labels):
@@ -502,10 +531,13 @@ def _labels(
     lines: Sequence[bytes],
     parents: Sequence[tuple[str, FileDiff | None]],
     fallback: Label = _HUMAN,
+    windows: Sequence[Window] = (),
 ) -> dict[int, Label]:
     """The label of every line ``d`` added (see the module docstring for the order);
     ``parents``: each parent with the file's diff against it; ``fallback``: the label of
-    lines nothing else labels (``human``; ``unknown`` at a shallow clone's boundary)."""
+    lines nothing else labels (``human``; ``unknown`` at a shallow clone's boundary);
+    ``windows``: edit windows still open (a commit made while an agent writes: the lines
+    new since a window opened are the window's, as its end would have said)."""
     assert d.new_path is not None
     added = {line for line in d.added_lines() if line <= len(lines)}
     known = pending.load(d.new_path)
@@ -516,6 +548,13 @@ def _labels(
         for line, label in enumerate(carry_labels(known, line_keys(lines)), start=1):
             if label is not None and line in added:
                 out[line] = label
+    if windows and added - out.keys():
+        keys = line_keys(lines)
+        for window in windows:
+            label = attrs.evolve(window.label, evidence=OPEN_EVIDENCE, confidence=0.9)
+            for index in window.new_lines(d.new_path, keys):
+                if index + 1 in added and index + 1 not in out:
+                    out[index + 1] = label
     out.update(linker.carried(d, lines, added - out.keys()))
     rest = added - {line for line, label in out.items() if label.type != "unknown"}
     out.update(linker.by_content(lines, rest))

@@ -3,8 +3,11 @@ manifest (written atomically) that says what the run was and how it ended."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +135,19 @@ def create_run(runs_dir: Path, run_id: str | None = None, **fields: Any) -> Run:
     manifest = RunManifest(run_id=run_id, created_at=utc_timestamp(), **fields)  # checks fields
     directory = runs_dir / run_id
     runs_dir.mkdir(parents=True, exist_ok=True)
-    os.mkdir(directory)
-    run = Run(directory)
-    run.write_manifest(manifest)
-    return run
+    if directory.exists():
+        raise FileExistsError(errno.EEXIST, "a run with this id exists", str(directory))
+    # Built aside and renamed into place: a reader never sees a run without its manifest.
+    staging = runs_dir / f".{run_id}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    os.mkdir(staging)
+    try:
+        Run(staging).write_manifest(manifest)
+        os.rename(staging, directory)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):  # created meanwhile
+            raise FileExistsError(
+                errno.EEXIST, "a run with this id exists", str(directory)
+            ) from None
+        raise
+    return Run(directory)

@@ -271,7 +271,11 @@ class TraceStore:
             return []
         from ._runs import Run
 
-        return [Run(p) for p in sorted(self.runs_directory.iterdir()) if p.is_dir()]
+        return [
+            Run(p)
+            for p in sorted(self.runs_directory.iterdir())
+            if p.is_dir() and not p.name.startswith(".")  # dot names: runs being created
+        ]
 
     def __repr__(self) -> str:
         return f"TraceStore({str(self.root)!r})"

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import attrs
 import mmh3
 import orjson
 
@@ -29,11 +30,13 @@ from ._pending import Label, PendingFile, PendingState, carry_labels, decode_key
 from ._process import Owner
 from .events._json import loads
 
-__all__ = ["CUT_OFF_EVIDENCE", "WindowJournal", "recover_windows"]
+__all__ = ["CUT_OFF_EVIDENCE", "OPEN_EVIDENCE", "Window", "WindowJournal", "recover_windows"]
 
 log = logging.getLogger("agent_trace")
 
 CUT_OFF_EVIDENCE = "cut-off-window"
+OPEN_EVIDENCE = "open-window"
+"""A line committed while the agent's window that wrote it was still open."""
 _FORMAT = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -72,6 +75,45 @@ class WindowJournal:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
+    def open_windows(self) -> list[Window]:
+        """The windows whose process is alive (damaged entries are skipped)."""
+        out = []
+        for entry in self.entries():
+            try:
+                window = _decode(entry)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if window.owner is None or not window.owner.is_gone():
+                out.append(window)
+        return out
+
+
+@attrs.frozen
+class Window:
+    """A journalled window: its owner, the label it gives, its files' keys when it
+    opened (``None``: the file did not exist)."""
+
+    owner: Owner | None
+    label: Label
+    files: dict[str, list[int] | None]
+
+    def new_lines(self, path: str, keys: Sequence[int]) -> list[int]:
+        """Indexes of the lines of ``keys`` (the file's content) that were not in it
+        when the window opened; none when the window is not on ``path``."""
+        if path not in self.files:
+            return []
+        before = self.files[path]
+        mapping = align(before, keys) if before else [None] * len(keys)
+        return [i for i, origin in enumerate(mapping) if origin is None]
+
+
+def _decode(entry: Path) -> Window:
+    data = loads(entry.read_bytes())
+    files = {
+        str(p): decode_keys(k) if isinstance(k, str) else None for p, k in data["files"].items()
+    }
+    return Window(Owner.from_dict(data.get("owner")), Label.from_dict(data["label"]), files)
+
 
 def recover_windows(pending: PendingState, root: Path, only: Sequence[Path] | None = None) -> int:
     """Label ``unknown`` the lines of the windows whose process is gone (see the module
@@ -86,15 +128,10 @@ def recover_windows(pending: PendingState, root: Path, only: Sequence[Path] | No
     with pending.lock():
         for entry in journal.entries() if only is None else only:
             try:
-                data = loads(entry.read_bytes())
-                owner = Owner.from_dict(data.get("owner"))
+                window = _decode(entry)
+                owner, label = window.owner, window.label
                 if only is None and owner is not None and not owner.is_gone():
                     continue
-                label = Label.from_dict(data["label"])
-                files = {
-                    str(p): decode_keys(k) if isinstance(k, str) else None
-                    for p, k in data["files"].items()
-                }
             except FileNotFoundError:
                 continue
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -113,16 +150,14 @@ def recover_windows(pending: PendingState, root: Path, only: Sequence[Path] | No
                 tool_version=label.tool_version,
                 conversation_url=label.conversation_url,
             )
-            for path, before in files.items():
-                _recover_file(pending, root, path, before, cut)
+            for path in window.files:
+                _recover_file(pending, root, path, window, cut)
             journal.close(entry)
             recovered += 1
     return recovered
 
 
-def _recover_file(
-    pending: PendingState, root: Path, path: str, before: list[int] | None, cut: Label
-) -> None:
+def _recover_file(pending: PendingState, root: Path, path: str, window: Window, cut: Label) -> None:
     if path.startswith("/") or ".." in Path(path).parts:
         return  # journal entries are written with repository-relative paths only
     try:
@@ -133,10 +168,9 @@ def _recover_file(
         return
     keys = line_keys(split_lines(content))
     labels = carry_labels(pending.load(path), keys)
-    mapping = align(before, keys) if before else [None] * len(keys)
     changed = False
-    for i, origin in enumerate(mapping):
-        if origin is None and labels[i] is None:
+    for i in window.new_lines(path, keys):
+        if labels[i] is None:
             labels[i] = cut
             changed = True
     if changed:
