@@ -42,6 +42,9 @@ HOOKS = ("post-commit", "post-merge", "post-rewrite")
 MARK = "# agent-trace hook"
 DEFERRED = "agent-trace-deferred"
 """In the git dir: commits made during a rebase, for its post-rewrite hook to link."""
+REWRITES = "agent-trace-rewrites"
+"""In the git dir: ``<old> <new> <kind>`` pairs of the post-rewrite hook, until their
+commits are relinked (kept when the hook is stopped)."""
 SAVED_SUFFIX = ".agent-trace-saved"
 
 

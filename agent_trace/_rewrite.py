@@ -14,13 +14,20 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Iterator, Set
+from pathlib import Path
 
-from ._hooks import DEFERRED
+from ._hooks import DEFERRED, REWRITES
 from ._link import LinkResult, LinkSources, link_commit
 from ._store import TraceStore
 
-__all__ = ["link_deferred", "parse_rewrite_input", "relink_rewritten"]
+__all__ = [
+    "link_deferred",
+    "parse_rewrite_input",
+    "relink_rewritten",
+    "relink_saved",
+    "save_rewrites",
+]
 
 _CHUNK = 64
 """Commits whose diffs and files are read together (bounds the memory of long rewrites)."""
@@ -88,29 +95,78 @@ def relink_rewritten(
     return results + recomputed
 
 
+@contextlib.contextmanager
+def _claimed(path: Path) -> Iterator[str | None]:
+    """The text of the work file ``path`` (``None``: there is none), claimed by renaming
+    it, so one process does the work. When the work fails or is stopped (the hook's time
+    bound), the text goes back to the file for the next hook or ``trace link``."""
+    claimed = path.with_name(f"{path.name}.{os.getpid()}")
+    try:
+        os.replace(path, claimed)
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        text = claimed.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        text = ""
+    try:
+        yield text
+    except BaseException:
+        with contextlib.suppress(OSError), path.open("a", encoding="ascii") as f:
+            f.write(text if text.endswith("\n") or not text else text + "\n")
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            claimed.unlink()
+
+
+def save_rewrites(store: TraceStore, pairs: Iterable[tuple[str, str]], rewrite: str | None) -> None:
+    """Keep git's ``(old, new)`` pairs in the git dir until their commits are relinked
+    (:func:`relink_saved`): a hook stopped by its time bound loses nothing."""
+    kind = rewrite if rewrite in ("amend", "rebase") else "-"
+    lines = "".join(f"{old} {new} {kind}\n" for old, new in pairs)
+    if lines:
+        with (store.repository.git_dir / REWRITES).open("a", encoding="ascii") as f:
+            f.write(lines)
+
+
+def relink_saved(store: TraceStore) -> list[LinkResult]:
+    """Relink the rewritten commits :func:`save_rewrites` kept (in the order saved, one
+    batch per kind of rewrite); they stay saved if this is stopped."""
+    with _claimed(store.repository.git_dir / REWRITES) as text:
+        if not text:
+            return []
+        batches: list[tuple[str | None, list[tuple[str, str]]]] = []
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) != 3 or not all(_SHA.fullmatch(f) for f in fields[:2]):
+                continue
+            kind = None if fields[2] == "-" else fields[2]
+            if not batches or batches[-1][0] != kind:
+                batches.append((kind, []))
+            batches[-1][1].append((fields[0], fields[1]))
+        results: list[LinkResult] = []
+        for kind, pairs in batches:
+            results += relink_rewritten(store, pairs, rewrite=kind)
+        return results
+
+
 def link_deferred(
     store: TraceStore, *, skip: Set[str] = frozenset(), sources: LinkSources | None = None
 ) -> list[LinkResult]:
     """Link the commits the post-commit hook set aside during a rebase (its file in the
     git dir), except ``skip`` (recomputed from their predecessors instead) and commits
-    HEAD does not contain (an aborted rebase's). The file is removed."""
-    path = store.repository.git_dir / DEFERRED
-    claimed = path.with_name(f"{DEFERRED}.{os.getpid()}")
-    try:
-        os.replace(path, claimed)
-    except FileNotFoundError:
-        return []
-    try:
-        text = claimed.read_text(encoding="ascii", errors="replace")
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            claimed.unlink()
-    wanted = [c for c in dict.fromkeys(text.split()) if _SHA.fullmatch(c) and c not in skip]
-    git = store.repository.git
-    results = []
-    sources = sources or LinkSources(store)
-    for commit in wanted:
-        ancestor = git.run("merge-base", "--is-ancestor", commit, "HEAD", ok_codes=(0, 1, 128))
-        if ancestor.returncode == 0:
-            results.append(link_commit(store, commit, linked_by="hook", sources=sources))
-    return results
+    HEAD does not contain (an aborted rebase's). The file is removed once they are."""
+    with _claimed(store.repository.git_dir / DEFERRED) as text:
+        if not text:
+            return []
+        wanted = [c for c in dict.fromkeys(text.split()) if _SHA.fullmatch(c) and c not in skip]
+        git = store.repository.git
+        results = []
+        sources = sources or LinkSources(store)
+        for commit in wanted:
+            ancestor = git.run("merge-base", "--is-ancestor", commit, "HEAD", ok_codes=(0, 1, 128))
+            if ancestor.returncode == 0:
+                results.append(link_commit(store, commit, linked_by="hook", sources=sources))
+        return results

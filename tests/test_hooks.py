@@ -230,6 +230,42 @@ def test_a_hook_past_its_time_bound_stops_logs_and_lets_git_go_on(repo: GitRepo)
     assert TraceStore.open(repo.root).for_revision(repo.head())
 
 
+def test_a_stopped_post_rewrite_hook_keeps_its_pairs_for_trace_link(repo: GitRepo) -> None:
+    """An amend whose post-rewrite hook runs out of time: git's old->new pairs are kept
+    in the git dir, and `trace link` recomputes the new commit from the old one."""
+    import fcntl
+
+    repo.write("README.md", "r\n")
+    repo.commit("base")
+    trace(repo, "hooks", "install")
+    agent_writes(repo, "a.py", "print('agent')\n")
+    old = repo.commit("agent")
+    traces = repo.root / ".agent-trace" / "traces.jsonl"
+    env = {**os.environ, "AGENT_TRACE_HOOK_TIMEOUT": "1"}
+    with traces.open("ab") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        proc = subprocess.run(
+            ["git", "commit", "-q", "--amend", "-m", "agent, amended"],
+            cwd=repo.root, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "HookTimeout" in proc.stderr
+    saved = Path(repo.git("rev-parse", "--absolute-git-dir")) / "agent-trace-rewrites"
+    assert saved.read_text().split() == [old, repo.head(), "amend"]
+    result = trace(repo, "link")
+    assert "relinked 1 rewritten commit(s)" in result.output
+    assert not saved.exists()
+    records = [s.record for s in TraceStore.open(repo.root).for_revision(repo.head())]
+    (ours,) = [
+        r.metadata["dev.agent-trace"]
+        for r in records
+        if r.vcs is not None and r.vcs.revision == repo.head()
+    ]
+    assert ours["rewritten_from"] == [old]
+    assert ours["rewrite"] == "amend"
+    assert ours["linked_by"] == "post-rewrite"
+
+
 def test_the_time_bound_can_be_turned_off(repo: GitRepo) -> None:
     repo.write("README.md", "r\n")
     repo.commit("base")

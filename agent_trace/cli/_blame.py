@@ -253,9 +253,13 @@ def link(revisions: tuple[str, ...], force: bool, repo: Path) -> None:
     already linked are skipped unless --force.
     """
     from agent_trace._link import link_commit
+    from agent_trace._rewrite import relink_saved
 
     with repo_errors():
         store = _open_store(repo)
+        relinked = relink_saved(store)  # a post-rewrite hook stopped by its time bound
+        if relinked:
+            click.echo(f"relinked {len(relinked)} rewritten commit(s) a stopped hook left")
         git = store.repository.git
         commits: list[str] = []
         for spec in revisions or ("HEAD",):
@@ -408,7 +412,12 @@ def hook(name: str, args: tuple[str, ...]) -> None:
         claude_hook(args)
         return
     from agent_trace._link import link_commit
-    from agent_trace._rewrite import link_deferred, parse_rewrite_input, relink_rewritten
+    from agent_trace._rewrite import (
+        link_deferred,
+        parse_rewrite_input,
+        relink_saved,
+        save_rewrites,
+    )
     from agent_trace.events import utc_timestamp
 
     store = None
@@ -416,6 +425,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
     try:
         store = _open_store(Path("."))
         if name == "post-commit":
+            relink_saved(store)  # left over from a post-rewrite hook that was stopped
             link_deferred(store)  # left over from an interrupted rebase
             head = store.repository.read_head()
             if head is not None:
@@ -426,7 +436,8 @@ def hook(name: str, args: tuple[str, ...]) -> None:
                 link_commit(store, head, linked_by="hook")
         elif name == "post-rewrite":
             pairs = parse_rewrite_input(sys.stdin.read())
-            relink_rewritten(store, pairs, rewrite=args[0] if args else None)
+            save_rewrites(store, pairs, args[0] if args else None)
+            relink_saved(store)
     except Exception as exc:  # noqa: BLE001 - a hook must never break git
         message = f"agent-trace: {name} hook failed: {type(exc).__name__}: {exc}"
         click.echo(message, err=True)
