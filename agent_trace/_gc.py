@@ -14,7 +14,8 @@ notes) or git objects:
 * **hooks.log** lines from before the cutoff.
 
 Runs still running (their process alive) are never removed; a ``running`` run whose
-process is gone is marked ``interrupted`` (and removed once it is old enough).
+process is gone is marked ``interrupted`` (and removed once it is old enough), and so is
+a resumed run (an agent's hooks) not continued since the cutoff.
 """
 
 from __future__ import annotations
@@ -128,8 +129,11 @@ def _runs(store: TraceStore, cutoff: float, report: GcReport) -> None:
             if not report.dry_run and last >= cutoff:
                 with contextlib.suppress(OSError, ValueError):
                     run.update(status=RunStatus.INTERRUPTED)
-        if status == RunStatus.RUNNING or last >= cutoff:
+        if last >= cutoff:
             continue
+        if status == RunStatus.RUNNING and manifest is not None and manifest.owner() is not None:
+            continue  # its process is alive
+        # (A resumed run between its processes has no owner: old enough, it is over.)
         report.runs.append(run.run_id)
         owned = [run.directory, *(locks.glob(f"{run.run_id}.*") if locks.is_dir() else ())]
         for path in owned:
