@@ -107,8 +107,12 @@ def load_limits(directory: Path | None) -> Limits:
     values: dict[str, int | None] = {}
     for key in sorted(_LIMITS_KEYS):
         value = section.get(key, getattr(defaults, key))
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ConfigError(f"{path}: limits.{key} must be a whole number of bytes ({value!r})")
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise ConfigError(
+                f"{path}: limits.{key} must be a whole number of bytes, 0 for no cap ({value!r})"
+            )
         values[key] = value
     try:
         return Limits(**values)

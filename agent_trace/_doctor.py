@@ -111,8 +111,9 @@ def _hook_interpreter(path: Path) -> str | None:
     return None
 
 
-def _cannot_run(python: str) -> str | None:
-    """Why ``python`` cannot run our hooks (``None``: it can)."""
+def _cannot_run(python: str, root: Path) -> str | None:
+    """Why ``python`` cannot run our hooks, run as they are in the work tree ``root``
+    (``None``: it can)."""
     if not Path(python).exists():
         return "which no longer exists"
     if Path(python).resolve() == Path(sys.executable).resolve():
@@ -120,6 +121,7 @@ def _cannot_run(python: str) -> str | None:
     try:
         proc = subprocess.run(
             [python, "-c", "import agent_trace.cli"],
+            cwd=root,
             capture_output=True,
             timeout=30,
             check=False,
@@ -160,7 +162,7 @@ def problems(store: TraceStore) -> list[Problem]:
             if python is None:
                 continue
             if python not in checked:
-                checked[python] = _cannot_run(python)
+                checked[python] = _cannot_run(python, store.root)
             why = checked[python]
             if why is not None:
                 out.append(

@@ -35,7 +35,7 @@ from ._lines import line_keys, split_lines
 from ._pending import PendingState, carry_labels
 from ._runs import RunStatus
 from ._store import TraceStore
-from ._windows import MAX_FILE_BYTES, recover_windows
+from ._windows import MAX_FILE_BYTES, WindowJournal, recover_windows
 
 __all__ = ["GcReport", "collect_garbage"]
 
@@ -102,7 +102,10 @@ def collect_garbage(
     if not directory.is_dir():
         return report
     pending = PendingState(directory / "pending")
-    if not dry_run:
+    if dry_run:
+        windows = WindowJournal(pending)
+        report.windows_recovered = len(windows.entries()) - len(windows.open_windows())
+    else:
         report.windows_recovered = recover_windows(pending, store.root)
     _runs(store, cutoff, report)
     _pending(store, pending, cutoff, report)
@@ -185,7 +188,10 @@ def _walk(directory: Path) -> Iterator[Path]:
 def _temp_files(directory: Path, cutoff: float, report: GcReport) -> None:
     runs = directory / "runs"
     staged = [p for p in runs.glob(".*.tmp") if p.is_dir()] if runs.is_dir() else []
+    removed = {runs / run_id for run_id in report.runs}  # gone already, or going (dry run)
     for path in [*staged, *_walk(directory)]:
+        if removed and any(parent in removed for parent in path.parents):
+            continue
         if path.name.startswith(".") and path.name.endswith(".tmp") and _mtime(path) < cutoff:
             report.temp_files.append(str(path.relative_to(directory)))
             report.bytes_freed += _size(path)

@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from ._blame import work_tree_file
-from ._config import load_privacy
+from ._config import load_limits, load_privacy
 from ._git import GitError
 from ._hashing import split_lines
 from ._lines import align, line_keys, patch_mapping
@@ -84,6 +84,7 @@ def import_log(
     store = TraceStore.open(repo)
     if privacy is None:
         privacy = load_privacy(store.directory, capture)
+    limits = load_limits(store.directory)
     reader = AdapterReader(source, format=format, strict=True)
     events: list[Translated] = list(reader)
     adapter = reader.adapter
@@ -104,7 +105,7 @@ def import_log(
     outcome = ImportOutcome(run_id=run.run_id, format=fmt, model_id=model)
     status = RunStatus.COMPLETED
     policy = privacy
-    with JsonlWriter(run.events_path, run_id=run.run_id, fsync="never") as writer:
+    with JsonlWriter(run.events_path, run_id=run.run_id, fsync="never", limits=limits) as writer:
         for t in events:
             writer.write(policy.apply(t.event), ts=t.ts)
             outcome.events += 1

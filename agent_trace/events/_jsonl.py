@@ -106,7 +106,9 @@ class JsonlWriter:
         """Events not written because the log reached ``limits.max_log_bytes``."""
         self._room = limits.log_room() if limits is not None else None
         self._size = os.fstat(self._fd).st_size
-        self._full = self._room is not None and self._size > self._room
+        self._full = self._room is not None and (
+            self._size > self._room or _ends_full(self.path, self._size)
+        )
 
     @property
     def next_seq(self) -> int:
@@ -246,6 +248,16 @@ class JsonlWriter:
 
     def __repr__(self) -> str:
         return f"JsonlWriter({str(self.path)!r}, form={self.form.value!r}, run_id={self.run_id!r})"
+
+
+def _ends_full(path: Path, size: int) -> bool:
+    """Whether the log's last line is the log-full event (a log that reached its cap)."""
+    if size == 0:
+        return False
+    with path.open("rb") as f:
+        f.seek(max(0, size - 4096))
+        tail = f.read().rstrip(b"\n")
+    return b'"agent_trace_log_full"' in tail.rpartition(b"\n")[2]
 
 
 def _inspect_tail(path: Path, window: int = 1 << 16) -> tuple[int, bool]:

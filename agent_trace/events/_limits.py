@@ -3,8 +3,9 @@
 * An event whose line would be longer than ``max_event_bytes`` is *shrunk*: its longest
   texts are cut to their tails (``[agent-trace: N bytes cut]`` says how much) until it
   fits, and it gets ``"agent_trace_cut": {"bytes": <its size>, "limit": <the cap>}``. An
-  event that still does not fit (thousands of small fields) keeps only its type and
-  ids. Readers never meet a line they would refuse (their cap is 64 MiB).
+  event that still does not fit (thousands of small fields) keeps its shape only: texts
+  emptied, lists cut to one element; if even that does not fit, an ``error`` event says
+  what was there. Readers never meet a line they would refuse (their cap is 64 MiB).
 * A log that reaches ``max_log_bytes`` gets one last event, an ``error`` whose
   ``agent_trace_log_full`` says so; later events of the run are not written (the
   writer counts them). Attribution does not depend on the log and goes on.
@@ -83,25 +84,70 @@ def _size(value: Any) -> int:
 
 
 def _texts(value: Any, out: list[tuple[Any, Any, int]]) -> None:
-    """Every string of ``value`` that may be cut: (container, key, length)."""
+    """Every string of ``value`` that may be cut: (container, key, size in the JSON)."""
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, child in items:
         if isinstance(child, str):
             if key not in _STRUCTURAL and len(child) > 64:
-                out.append((value, key, len(child.encode("utf-8", "surrogatepass"))))
+                out.append((value, key, _size(child) - 2))
         elif isinstance(child, dict | list):
             _texts(child, out)
 
 
-def _skeleton(body: dict[str, Any]) -> dict[str, Any]:
-    """The type and ids of an event (and of its item)."""
-    out = {k: v for k, v in body.items() if k in _STRUCTURAL and not isinstance(v, dict | list)}
-    item = body.get("item")
-    if isinstance(item, dict):
-        out["item"] = {
-            k: v for k, v in item.items() if k in _STRUCTURAL and not isinstance(v, dict | list)
-        }
-    return out
+def _skeleton(value: Any, key: Any = None) -> Any:
+    """``value`` with every text emptied and every list cut to its first element: the
+    event's type, ids and shape, which still decodes."""
+    if isinstance(value, dict):
+        return {k: _skeleton(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_skeleton(v) for v in value[:1]]
+    if isinstance(value, str) and key not in _STRUCTURAL:
+        return ""
+    return value
+
+
+def _entries(value: Any, out: list[tuple[dict[str, Any], str, int]]) -> None:
+    """Every entry of every object in ``value``: (object, key, size of its value)."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key not in _STRUCTURAL:
+                out.append((value, key, _size(child)))
+            _entries(child, out)
+    elif isinstance(value, list):
+        for child in value:
+            _entries(child, out)
+
+
+def _thinned(body: dict[str, Any], budget: int) -> dict[str, Any]:
+    """``body`` without its biggest entries, as long as it still decodes, until it fits
+    (an entry the event cannot do without is kept, or emptied)."""
+    entries: list[tuple[dict[str, Any], str, int]] = []
+    _entries(body, entries)
+    entries.sort(key=lambda e: e[2], reverse=True)
+    for container, key, _ in entries:
+        if _size(body) <= budget:
+            break
+        if key not in container:
+            continue
+        kept = container.pop(key)
+        if _decodes(body):
+            continue
+        if isinstance(kept, dict | list):
+            container[key] = type(kept)()
+            if _decodes(body):
+                continue
+        container[key] = kept
+    return body
+
+
+def _decodes(body: dict[str, Any]) -> bool:
+    from ._codec import EventDecodeError, from_dict
+
+    try:
+        from_dict(body)
+    except (EventDecodeError, ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def shrink_event(body: dict[str, Any], limit: int, overhead: int = 0) -> dict[str, Any]:
@@ -121,10 +167,22 @@ def shrink_event(body: dict[str, Any], limit: int, overhead: int = 0) -> dict[st
         if not texts:
             break
         container, key, length = max(texts, key=lambda t: t[2])
-        keep = max(0, length - (current - budget) - 64)
-        container[key] = cut_to_tail(container[key], min(keep, length // 2))
+        text = container[key]
+        # What to keep of its UTF-8, scaled from its size in the JSON (escapes count).
+        utf8 = len(text.encode("utf-8", "surrogatepass"))
+        wanted = max(0, length - (current - budget) - 64)
+        keep = min(utf8 * wanted // max(length, 1), utf8 // 2)
+        container[key] = cut_to_tail(text, keep)
     if _size(out) > budget:
-        out = _skeleton(body)
+        out = _thinned(_skeleton(body), budget)
+        if _size(out) > budget or not _decodes(out):
+            # Nothing of it fits: an error event says what was here.
+            kind = body.get("type")
+            out = {
+                "type": "error",
+                "message": f"agent-trace: a {kind if isinstance(kind, str) else 'n'} event of "
+                f"{size + overhead:,} bytes did not fit max_event_bytes",
+            }
     out[CUT_KEY] = {"bytes": size + overhead, "limit": limit}
     return out
 
