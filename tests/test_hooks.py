@@ -259,7 +259,7 @@ def test_a_stopped_post_rewrite_hook_keeps_its_pairs_for_trace_link(repo: GitRep
     (ours,) = [
         r.metadata["dev.agent-trace"]
         for r in records
-        if r.vcs is not None and r.vcs.revision == repo.head()
+        if r.metadata is not None and r.vcs is not None and r.vcs.revision == repo.head()
     ]
     assert ours["rewritten_from"] == [old]
     assert ours["rewrite"] == "amend"
