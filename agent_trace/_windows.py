@@ -138,18 +138,7 @@ def recover_windows(pending: PendingState, root: Path, only: Sequence[Path] | No
                 log.warning("agent-trace: %s is damaged (%s); removed", entry, exc)
                 journal.close(entry)
                 continue
-            cut = Label(
-                kind="unknown",
-                evidence=CUT_OFF_EVIDENCE,
-                confidence=0.0,
-                model_id=label.model_id,
-                run_id=label.run_id,
-                turn_id=label.turn_id,
-                item_id=label.item_id,
-                tool_name=label.tool_name,
-                tool_version=label.tool_version,
-                conversation_url=label.conversation_url,
-            )
+            cut = attrs.evolve(label, kind="unknown", evidence=CUT_OFF_EVIDENCE, confidence=0.0)
             for path in window.files:
                 _recover_file(pending, root, path, window, cut)
             journal.close(entry)

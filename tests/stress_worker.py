@@ -74,14 +74,15 @@ def human_lines(proc: int, thread: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def shared_gate(gate: Path | None) -> Iterator[None]:
-    """A shared lock on ``gate`` for the block (nothing when ``None``)."""
+def shared_gate(gate: Path | None, *, mode: int = fcntl.LOCK_SH) -> Iterator[None]:
+    """A lock on ``gate`` for the block (nothing when ``None``): shared for the agents'
+    edit windows; ``mode=fcntl.LOCK_EX`` for the person who stages everything."""
     if gate is None:
         yield
         return
     fd = os.open(gate, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        fcntl.flock(fd, mode)
         yield
     finally:
         os.close(fd)

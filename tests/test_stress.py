@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +68,6 @@ def trace(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-@contextlib.contextmanager
-def exclusive(gate: Path) -> Iterator[None]:
-    """The exclusive side of the agents' edit-window gate (``stress_worker.shared_gate``)."""
-    fd = os.open(gate, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 class Person:
     """Stages everything and commits, as a person would while agents work: the
     post-commit hook links each commit. Staging waits until no edit window is open
@@ -91,7 +80,7 @@ class Person:
         self.lock_retries = 0
 
     def commit(self, message: str) -> str:
-        with exclusive(self.gate):
+        with shared_gate(self.gate, mode=fcntl.LOCK_EX):
             self._git("add", "-A")
         self._git("commit", "-q", "--allow-empty", "-m", message)
         head = self.repo.head()
