@@ -125,7 +125,10 @@ class _State:
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120] or "tool"
+    return (
+        "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in name)[:120]
+        or "tool"
+    )
 
 
 def handle_claude_hook(payload: bytes, *, cwd: str | os.PathLike[str] | None = None) -> HookOutcome:

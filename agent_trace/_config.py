@@ -80,7 +80,7 @@ def load_privacy(
         max_output = field("max_output_bytes", int, PrivacyPolicy().max_output_bytes)
     except ConfigError:
         raise
-    except ValueError as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return PrivacyPolicy(capture=kinds, redactor=redactor, max_output_bytes=max_output)
 

@@ -78,6 +78,8 @@ class Label:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Label:
+        if not isinstance(data, dict):
+            raise TypeError(f"a label is an object, not {type(data).__name__}")
         names = {a.name for a in attrs.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -148,17 +150,21 @@ class PendingState:
             return None
         try:
             return self._decode(raw, path)
-        except (ValueError, KeyError, TypeError, IndexError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
 
     def _decode(self, raw: bytes, path: str) -> PendingFile | None:
         data = loads(raw)
+        if not isinstance(data, dict):
+            return None
         if data.get("format") != _FORMAT or data.get("path") != path:
             return None
         keys = decode_keys(data["keys"])
         table = [Label.from_dict(d) for d in data["labels"]]
         labels: list[Label | None] = [None] * len(keys)
         for start, end, index in data["spans"]:
+            if not 0 <= start <= end <= len(keys):
+                raise ValueError(f"span {start}-{end} outside the {len(keys)} lines")
             labels[start:end] = [table[index]] * (end - start)
         return PendingFile(
             path=path, keys=keys, labels=labels[: len(keys)], updated_at=data["updated_at"]

@@ -58,7 +58,7 @@ class Owner:
             return False
         try:
             os.kill(self.pid, 0)
-        except ProcessLookupError:
+        except (ProcessLookupError, OverflowError):  # no such process (or id) at all
             return True
         except PermissionError:
             return False

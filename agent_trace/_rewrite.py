@@ -64,7 +64,9 @@ def relink_rewritten(
             olds.append(old)
     everything = {*olds_of, *(old for olds in olds_of.values() for old in olds)}
     present = store.repository.git.existing_commits(everything)
-    sources = LinkSources(store, rewritten=(o for olds in olds_of.values() for o in olds))
+    sources = LinkSources(
+        store, rewritten=(o for olds in olds_of.values() for o in olds if o in present)
+    )
     sources.prefetch_parents(c for c in everything if c in present)
     results = []
     if rewrite == "rebase":

@@ -58,7 +58,9 @@ class RunManifest(WireObject):
     events: str = "events.jsonl"
 
     def owner(self) -> Owner | None:
-        return Owner(self.pid, self.pid_started, self.host) if self.pid is not None else None
+        if self.pid is None or self.pid <= 0:  # 0 and below would name process groups
+            return None
+        return Owner(self.pid, self.pid_started, self.host)
 
     def current_status(self) -> str:
         """``status``, except that a ``running`` run whose process is gone (killed: it

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -98,11 +98,22 @@ def _record_lines(stored: StoredRecord, *, header: bool = True) -> list[str]:
     if record.metadata:
         out.append(
             click.style(
-                "  metadata " + json.dumps(record.metadata, ensure_ascii=False, sort_keys=True),
+                "  metadata " + _json_text(record.metadata, sort_keys=True),
                 dim=True,
             )
         )
     return out
+
+
+def _json_text(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+    """``value`` as JSON text; one nested deeper than the standard library writes (a
+    record can hold what orjson reads, up to 1024 levels) comes out compact."""
+    try:
+        return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=sort_keys)
+    except RecursionError:
+        from agent_trace.events._json import dumps
+
+        return dumps(value).decode("utf-8", "surrogateescape")
 
 
 def _emit_records(records: Sequence[StoredRecord], fmt: OutputFormat) -> None:
@@ -110,7 +121,7 @@ def _emit_records(records: Sequence[StoredRecord], fmt: OutputFormat) -> None:
 
     if fmt is OutputFormat.JSON:
         data = [record_to_dict(s.record) for s in records]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(_json_text(data, indent=2))
     elif fmt is OutputFormat.JSONL:
         out = sys.stdout.buffer
         for stored in records:

@@ -88,8 +88,11 @@ def dumps(value: Any, *, newline: bool = False) -> bytes:
     option = orjson.OPT_APPEND_NEWLINE if newline else 0
     try:
         out = orjson.dumps(value, option=option)
-    except orjson.JSONEncodeError:
-        out = orjson.dumps(_serde_numbers(value), option=option)  # integers beyond 64 bits
+    except orjson.JSONEncodeError as exc:
+        if "ecursion" in str(exc):  # orjson writes 255 levels; it reads 1024
+            out = _deep_dumps(value) + (b"\n" if newline else b"")
+        else:
+            out = orjson.dumps(_serde_numbers(value), option=option)  # integers beyond 64 bits
     else:
         # orjson writes floats >= 1e16 as 1e+16. A "+" (found by memchr) is rare; only then
         # look closer, and only rewrite when a value (not some text) needs it.
@@ -98,6 +101,39 @@ def dumps(value: Any, *, newline: bool = False) -> bytes:
     if _duplicate_ids_seen[0] and _DUPLICATE_ID_KEY_JSON in out:
         out = out.replace(_DUPLICATE_ID_KEY_JSON, b'"id":')
     return out
+
+
+def _deep_dumps(value: Any) -> bytes:
+    """:func:`dumps` of a value nested deeper than orjson writes, without recursion:
+    containers opened and closed from an explicit stack, scalars by :func:`dumps`."""
+    out: list[bytes] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            out.append(item.data)
+        elif isinstance(item, dict):
+            parts: list[Any] = [_Raw(b"{")]
+            for i, (key, child) in enumerate(item.items()):
+                prefix = b"," if i else b""
+                parts += [_Raw(prefix + dumps(str(key)) + b":"), child]
+            stack.extend(reversed([*parts, _Raw(b"}")]))
+        elif isinstance(item, list | tuple):
+            parts = [_Raw(b"[")]
+            for i, child in enumerate(item):
+                parts += [_Raw(b",")] if i else []
+                parts.append(child)
+            stack.extend(reversed([*parts, _Raw(b"]")]))
+        else:
+            out.append(dumps(item))
+    return b"".join(out)
+
+
+class _Raw:
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
 
 _duplicate_ids_seen = [False]

@@ -78,6 +78,8 @@ class Capture(enum.StrEnum):
         items = values.split(",") if isinstance(values, str) else list(values)
         out: set[Capture] = set()
         for raw in items:
+            if not isinstance(raw, str):
+                raise ValueError(f"capture kinds are names, not {raw!r}")
             name = raw.strip().lower().replace("-", "_")
             if name in ("", "none"):
                 continue
@@ -111,7 +113,7 @@ class SecretPattern:
     def of(cls, name: str, pattern: str, group: int = 0) -> SecretPattern:
         try:
             regex = re.compile(pattern)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             message = f"secret pattern {name!r} is not a valid regular expression: {exc}"
             raise ValueError(message) from None
         if group > regex.groups:
