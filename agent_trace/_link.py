@@ -415,7 +415,8 @@ def link_commit(
         return LinkResult(commit=commit, record=None, already_linked=True)
     if not write:
         return _link_commit(store, *args)
-    with locked(store.ensure_directory() / "link.lock"):
+    directory = store.directory if store.directory.is_dir() else store.ensure_directory()
+    with locked(directory / "link.lock"):
         return _link_commit(store, *args)
 
 

@@ -131,7 +131,9 @@ class JsonlWriter:
 
                     body_size = len(self._line(body, ts, bare=True))
                     line = self._line(shrink_event(body, cap, len(line) - body_size), ts)
-                if self._room is not None and not self._fits(len(line), ts):
+                room = self._room
+                if room is not None and (self._full or self._size + len(line) > room):
+                    self._log_full(ts)
                     return
             self._append(line, event.__class__ in _BOUNDARY)
             if self._envelope:
@@ -163,25 +165,19 @@ class JsonlWriter:
             return dumps(data, newline=True)
         return line
 
-    def _fits(self, length: int, ts: str | None) -> bool:
-        """Whether a line of ``length`` bytes fits under the log cap; once it does not,
-        the log-full event is written (once) and later lines are counted, not written.
-        The caller holds the lock."""
-        assert self._room is not None
-        assert self.limits is not None
-        if self._full or self._size + length > self._room:
-            if not self._full:
-                from ._limits import log_full_event
+    def _log_full(self, ts: str | None) -> None:
+        """A line did not fit under the log cap: the log-full event is written (once) and
+        this and later lines are counted, not written. The caller holds the lock."""
+        if not self._full:
+            from ._limits import log_full_event
 
-                self._full = True
-                cap = self.limits.max_log_bytes
-                assert cap is not None
-                self._append(self._line(log_full_event(cap), ts), True)
-                if self._envelope:
-                    self._seq += 1
-            self.not_written += 1
-            return False
-        return True
+            self._full = True
+            cap = self.limits.max_log_bytes if self.limits is not None else None
+            assert cap is not None
+            self._append(self._line(log_full_event(cap), ts), True)
+            if self._envelope:
+                self._seq += 1
+        self.not_written += 1
 
     __call__ = write
 
