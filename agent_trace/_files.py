@@ -11,13 +11,24 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["LockTimeout", "append_lines", "atomic_write", "locked", "read_regular"]
+__all__ = [
+    "MAX_ATTRIBUTED_BYTES",
+    "LockTimeout",
+    "append_lines",
+    "atomic_write",
+    "locked",
+    "read_regular",
+]
 
 import sys
 
 _HAVE_FLOCK = sys.platform != "win32"
 if _HAVE_FLOCK:
     import fcntl
+
+
+MAX_ATTRIBUTED_BYTES = 64 * 1024 * 1024
+"""Files larger than this are not read to be attributed."""
 
 
 class LockTimeout(OSError):

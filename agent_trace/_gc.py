@@ -30,12 +30,12 @@ from pathlib import Path
 
 import attrs
 
-from ._files import atomic_write, read_regular
+from ._files import MAX_ATTRIBUTED_BYTES, atomic_write, read_regular
 from ._lines import line_keys, split_lines
 from ._pending import PendingState, carry_labels
 from ._runs import RunStatus
 from ._store import TraceStore
-from ._windows import MAX_FILE_BYTES, WindowJournal, recover_windows
+from ._windows import WindowJournal, recover_windows
 
 __all__ = ["GcReport", "collect_garbage"]
 
@@ -161,7 +161,7 @@ def _pending(store: TraceStore, pending: PendingState, cutoff: float, report: Gc
             if (_epoch(known.updated_at) or 0.0) >= cutoff:
                 continue
             try:
-                content = read_regular(store.root / known.path, MAX_FILE_BYTES)
+                content = read_regular(store.root / known.path, MAX_ATTRIBUTED_BYTES)
             except OSError:
                 continue
             if content is not None:

@@ -29,14 +29,13 @@ import attrs
 
 from ._blame import work_tree_file
 from ._config import load_limits, load_privacy
-from ._files import read_regular
+from ._files import MAX_ATTRIBUTED_BYTES, read_regular
 from ._git import GitError, Repository
 from ._lines import align, is_binary, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
 from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
-from ._process import Owner
-from ._runs import Run, RunStatus
+from ._runs import Run, RunStatus, owner_fields
 from ._store import TraceStore
 from ._windows import WindowJournal, recover_windows
 from .events import (
@@ -71,15 +70,9 @@ _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "agent_trace_recorder", default=None
 )
 
-_MAX_FILE_BYTES = 64 * 1024 * 1024
 _START_FILES = 500
 _START_BYTES = 4 * 1024 * 1024
 _RETRYABLE = {errno.EINTR, errno.EAGAIN, errno.EBUSY, errno.ENOSPC, errno.EIO}
-
-
-def _owner_fields() -> dict[str, Any]:
-    owner = Owner.me()
-    return {"pid": owner.pid, "pid_started": owner.started, "host": owner.host}
 
 
 def current_recorder() -> Recorder | None:
@@ -104,7 +97,7 @@ class _Snapshot:
 
 
 def _read(path: Path) -> bytes | None:
-    return read_regular(path, _MAX_FILE_BYTES)
+    return read_regular(path, MAX_ATTRIBUTED_BYTES)
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -284,7 +277,7 @@ class Recorder:
             except FileExistsError:
                 self._run = store.run(self.requested_run_id)
                 try:
-                    self._run.update(status=RunStatus.RUNNING, **_owner_fields())
+                    self._run.update(status=RunStatus.RUNNING, **owner_fields())
                 except (OSError, ValueError):  # none yet, or damaged: a new one
                     from ._runs import RunManifest
 
@@ -293,7 +286,7 @@ class Recorder:
                             run_id=self._run.run_id,
                             created_at=utc_timestamp(),
                             **fields,
-                            **_owner_fields(),
+                            **owner_fields(),
                         )
                     )
         else:
@@ -755,7 +748,7 @@ class Recorder:
             log.warning(
                 "agent-trace: %s is over %d bytes or not a regular file; not attributed",
                 path,
-                _MAX_FILE_BYTES,
+                MAX_ATTRIBUTED_BYTES,
             )
             pending.delete(path)
             return FileUpdateChange(

@@ -18,7 +18,7 @@ from ._process import Owner
 from .events._clock import new_event_id, utc_timestamp
 from .events._wire import WireError, WireObject, converter, dumps, loads, optional
 
-__all__ = ["RUN_MANIFEST_FORMAT", "Run", "RunManifest", "RunStatus", "check_run_id"]
+__all__ = ["RUN_MANIFEST_FORMAT", "Run", "RunManifest", "RunStatus", "check_run_id", "owner_fields"]
 
 RUN_MANIFEST_FORMAT = 1
 
@@ -69,6 +69,12 @@ class RunManifest(WireObject):
         if self.status == RunStatus.RUNNING and owner is not None and owner.is_gone():
             return RunStatus.INTERRUPTED
         return self.status
+
+
+def owner_fields() -> dict[str, Any]:
+    """The :class:`RunManifest` fields naming this process as the run's owner."""
+    owner = Owner.me()
+    return {"pid": owner.pid, "pid_started": owner.started, "host": owner.host}
 
 
 def check_run_id(run_id: str) -> str:
@@ -132,8 +138,7 @@ def create_run(runs_dir: Path, run_id: str | None = None, **fields: Any) -> Run:
     """
     run_id = check_run_id(run_id if run_id is not None else new_event_id())
     if "pid" not in fields:
-        owner = Owner.me()
-        fields.update(pid=owner.pid, pid_started=owner.started, host=owner.host)
+        fields.update(owner_fields())
     manifest = RunManifest(run_id=run_id, created_at=utc_timestamp(), **fields)  # checks fields
     directory = runs_dir / run_id
     runs_dir.mkdir(parents=True, exist_ok=True)
