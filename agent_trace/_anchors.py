@@ -79,7 +79,8 @@ def decode_anchors(text: str) -> list[int]:
     data = base64.b64decode(text.encode("ascii"), validate=True)
     if len(data) % 6:
         raise ValueError("anchor data is not a whole number of 6-byte keys")
-    return [int.from_bytes(data[i : i + 6], "big") for i in range(0, len(data), 6)]
+    from_bytes = int.from_bytes
+    return [from_bytes(data[i : i + 6], "big") for i in range(0, len(data), 6)]
 
 
 def range_anchors(keys: Sequence[int], start: int, end: int) -> str:
@@ -170,9 +171,14 @@ class ContentIndex:
     def _add_source(self, source: _Source) -> None:
         sid = len(self._sources)
         self._sources.append(source)
+        by_key = self._by_key
         for pos, key in enumerate(source.keys):
             if key:
-                self._by_key.setdefault(key, []).append((sid, pos))
+                places = by_key.get(key)
+                if places is None:
+                    by_key[key] = [(sid, pos)]
+                else:
+                    places.append((sid, pos))
 
     def match(self, lines: Sequence[bytes], *, exclude: str | None = None) -> list[Anchor | None]:
         """For each line of a file, where the same line was found in the sources (or

@@ -8,6 +8,7 @@ directly keeps ``import git`` (about 120 ms) out of hooks and ``trace blame``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -27,6 +28,7 @@ __all__ = [
     "NotAGitRepository",
     "Repository",
     "Started",
+    "blob_id",
     "find_repository",
 ]
 
@@ -375,6 +377,15 @@ class Repository:
         """A path inside the git dir as ``git rev-parse --git-path`` resolves it
         (``info/exclude`` lives in the common dir of linked work trees)."""
         return Path(self.git.output("rev-parse", "--path-format=absolute", "--git-path", name))
+
+
+def blob_id(content: bytes, width: int = 40) -> str:
+    """The id git gives ``content`` as a blob (SHA-1, or SHA-256 for ``width`` 64),
+    computed without a process."""
+    digest = hashlib.sha256() if width == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(content))
+    digest.update(content)
+    return digest.hexdigest()
 
 
 def _is_sha(text: str) -> bool:

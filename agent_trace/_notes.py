@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ._files import locked
-from ._git import IDENTITY_ENV, Repository
+from ._git import IDENTITY_ENV, Repository, blob_id
 from ._stored import StoredRecord, StoreIssue, decode_record
 
 if TYPE_CHECKING:
@@ -203,10 +203,22 @@ class NotesBackend:
                 out[commit] = blob
         return out
 
-    def records(self, issues: list[StoreIssue] | None = None) -> Iterator[StoredRecord]:
-        """Every record in every note (two git processes in all)."""
+    def records(
+        self, issues: list[StoreIssue] | None = None, *, known: Iterable[bytes] = ()
+    ) -> Iterator[StoredRecord]:
+        """Every record in every note (two git processes in all). ``known``: texts that
+        notes may hold, already read elsewhere; a note whose blob id is one of theirs is
+        not read again."""
         commits = self.annotated_commits()
-        blobs = self.git.read_blobs(sorted(set(commits.values())))
+        wanted = set(commits.values())
+        blobs: dict[str, bytes] = {}
+        if wanted:
+            width = len(next(iter(wanted)))
+            for text in known:
+                sha = blob_id(text, width)
+                if sha in wanted:
+                    blobs[sha] = text
+        blobs.update(self.git.read_blobs(sorted(wanted - blobs.keys())))
         for commit, blob in sorted(commits.items()):
             for record in self._decode(blobs.get(blob, b""), commit, issues):
                 yield self._stored(record, commit)

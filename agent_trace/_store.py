@@ -61,8 +61,14 @@ class FileBackend:
     def _location(self, line: int) -> str:
         return f"{self.traces_path}:{line}"
 
-    def records(self, issues: list[StoreIssue] | None = None) -> Iterator[StoredRecord]:
-        """Every record in file order; bad lines are skipped (and reported in ``issues``)."""
+    def records(
+        self,
+        issues: list[StoreIssue] | None = None,
+        *,
+        lines: list[tuple[str | None, bytes]] | None = None,
+    ) -> Iterator[StoredRecord]:
+        """Every record in file order; bad lines are skipped (and reported in ``issues``).
+        ``lines`` receives each record's revision and line (what a note holding it holds)."""
         try:
             f = self.traces_path.open("rb")
         except FileNotFoundError:
@@ -79,6 +85,8 @@ class FileBackend:
                     if not complete and issues is not None:
                         issues.append(StoreIssue(where, CUT_SHORT))
                     continue
+                if lines is not None:
+                    lines.append((record.revision, raw))
                 yield StoredRecord(record=record, backend="file", location=where, line=number)
 
     def for_revision(
@@ -120,6 +128,18 @@ class FileBackend:
                         )
                     )
         return out
+
+
+def _note_texts(lines: list[tuple[str | None, bytes]]) -> Iterator[bytes]:
+    """The texts the notes hold when they hold lines of ``traces.jsonl`` as they are:
+    each line, and each revision's lines in file order (a note of several records)."""
+    by_revision: dict[str | None, list[bytes]] = {}
+    for revision, line in lines:
+        yield line + b"\n"
+        by_revision.setdefault(revision, []).append(line)
+    for revision, group in by_revision.items():
+        if revision is not None and len(group) > 1:
+            yield b"".join(line + b"\n" for line in group)
 
 
 class TraceStore:
@@ -212,8 +232,14 @@ class TraceStore:
         """Every record: the file's, then the notes' not already seen."""
         issues = self.issues if issues is None else issues
         seen: set[tuple[str, str | None]] = set()
-        for backend in self.backends():
-            for stored in backend.records(issues):
+        lines: list[tuple[str | None, bytes]] = []
+        backends: list[Iterator[StoredRecord]] = [self.file.records(issues, lines=lines)]
+        if self.notes is not None:
+            # Notes whose text is lines of the file (the notes linking wrote) are not read
+            # from git again: they are recognised by their blob ids.
+            backends.append(self.notes.records(issues, known=_note_texts(lines)))
+        for records in backends:
+            for stored in records:
                 key = (stored.record.id, stored.commit or stored.record.revision)
                 if key not in seen:
                     seen.add(key)

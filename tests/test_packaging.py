@@ -134,3 +134,60 @@ def test_agent_loop_example_attributes_its_lines(tmp_path: Path) -> None:
     ).stdout
     assert "summary: {'human': 0, 'ai': 6, 'mixed': 0, 'unknown': 0}" in out
     assert "  1 anthropic/claude-sonnet-4-5  def greet(name):" in out
+
+
+def test_every_command_is_in_the_lazy_table() -> None:
+    """Each top-level command defined in ``agent_trace.cli`` modules is reachable by its
+    name, from the module the table names, and nothing else is listed."""
+    import click
+
+    import agent_trace.cli as cli_package
+    from agent_trace.cli import cli
+
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert names == sorted(cli_package.cli.lazy), names
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
+        assert command.name == name
+        relative = cli.lazy[name].partition(":")[0]
+        assert command.callback is not None
+        home = f"agent_trace.cli{relative}"
+        assert command.callback.__module__ in (home, "agent_trace.cli._events"), (name, home)
+    subgroups = {n: cli.get_command(ctx, n) for n in ("schema", "events", "notes", "hooks")}
+    schema = subgroups["schema"]
+    assert isinstance(schema, click.Group)
+    assert sorted(schema.commands) == ["events", "record"]
+    # every click command defined at the top of a cli module is reachable somewhere
+    reachable: set[int] = set()
+    stack: list[click.Command] = [cli.get_command(ctx, n) for n in names]  # type: ignore[misc]
+    while stack:
+        command = stack.pop()
+        reachable.add(id(command))
+        if isinstance(command, click.Group):
+            stack.extend(command.commands.values())
+    for module_name in {v.partition(":")[0] for v in cli.lazy.values()}:
+        loaded = importlib.import_module(module_name, "agent_trace.cli")
+        for attribute, value in vars(loaded).items():
+            callback = value.callback if isinstance(value, click.Command) else None
+            if callback is not None and callback.__module__ == loaded.__name__:
+                assert id(value) in reachable, f"{loaded.__name__}.{attribute} is not a command"
+
+
+def test_a_command_loads_only_its_own_module(tmp_path: Path) -> None:
+    code = (
+        "import sys, json\n"
+        "from agent_trace.cli import main\n"
+        "try:\n"
+        "    main(['blame', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('agent_trace.cli'))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path
+    )
+    loaded = json.loads(proc.stdout.splitlines()[-1])
+    assert loaded == ["agent_trace.cli", "agent_trace.cli._app", "agent_trace.cli._blame"]
+    assert "Who wrote each line of PATH" in proc.stdout

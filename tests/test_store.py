@@ -342,6 +342,71 @@ def test_for_revision_merges_file_and_notes_without_duplicates(repo: GitRepo) ->
     assert ids(file_view.for_revision(second)) == [both.id, file_only.id]
 
 
+def _git_commands(trace: Path) -> list[str]:
+    """The git commands ``GIT_TRACE`` logged (``git`` subcommand and its first argument)."""
+    out = []
+    for line in trace.read_text().splitlines():
+        if "trace: built-in: git" in line:
+            words = line.split("trace: built-in: git ", 1)[1].split()
+            words = [w for w in words if w != "--no-optional-locks"]
+            out.append(" ".join(words[:2]))
+    return out
+
+
+def test_notes_holding_lines_of_the_file_are_recognised_not_read_again(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = two_commits(repo)
+    store = TraceStore.open(repo.root)
+    single = make_record("src/app.py", first)
+    batch = [make_record("src/app.py", second), make_record("docs/guide.md", second)]
+    store.append([single])
+    store.append(batch)  # one note of two lines, written at once
+    assert note_ids(repo) == {first: [single.id], second: [r.id for r in batch]}
+    trace = tmp_path / "git-trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    everything = list(TraceStore.open(repo.root).records())
+    assert ids(everything) == [single.id, *(r.id for r in batch)]
+    assert {s.backend for s in everything} == {"file"}
+    commands = _git_commands(trace)
+    assert "notes --ref=refs/notes/agent-trace" in commands
+    assert not [c for c in commands if c.startswith("cat-file")], commands
+
+    # A note that is not lines of the file (a record from elsewhere beside ours) is read.
+    foreign = make_record("src/app.py", first)
+    assert store.notes is not None
+    store.notes.append([foreign])
+    trace.unlink()
+    everything = list(TraceStore.open(repo.root).records())
+    assert Counter(ids(everything)) == Counter([single.id, *(r.id for r in batch), foreign.id])
+    assert [s.record.id for s in everything if s.backend == "notes"] == [foreign.id]
+    assert "cat-file --batch" in _git_commands(trace)
+
+
+def test_a_note_git_carried_to_an_amended_commit_is_read_from_known_lines(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, second = two_commits(repo)
+    store = TraceStore.open(repo.root)
+    record = make_record("src/app.py", second)
+    store.append([record])
+    assert store.notes is not None
+    store.notes.ensure_rewrite_config()
+    repo.write("docs/guide.md", "# guide, amended\n")
+    repo.git("add", "docs/guide.md")
+    repo.git("commit", "-q", "--amend", "--no-edit")
+    amended = repo.git("rev-parse", "HEAD").strip()
+    assert amended != second
+    assert note_ids(repo) == {amended: [record.id], second: [record.id]}
+    trace = tmp_path / "git-trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    everything = list(TraceStore.open(repo.root).records())
+    carried = [s for s in everything if s.backend == "notes"]
+    assert [(s.record.id, s.commit, s.carried) for s in carried] == [(record.id, amended, True)]
+    assert [s.backend for s in everything if not s.carried] == ["file"]
+    assert not [c for c in _git_commands(trace) if c.startswith("cat-file")]
+
+
 def test_records_without_vcs_stay_in_the_file(repo: GitRepo) -> None:
     head, _ = two_commits(repo)
     store = TraceStore.open(repo.root)

@@ -9,39 +9,33 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ._agents import import_, record
 from ._app import EnvironmentProblem, UserError, cli
-from ._blame import blame, hook, hooks, link, runs
-from ._demo import demo
-from ._doctor import doctor, status
-from ._events import events, schema
-from ._gc import gc
-from ._privacy import redact_test
-from ._records import log, notes, schema_record, show, validate
-from ._report import report
 
 __all__ = ["EnvironmentProblem", "UserError", "cli", "main"]
 
-cli.add_command(events)
-cli.add_command(schema)
-cli.add_command(demo)
-cli.add_command(blame)
-cli.add_command(link)
-cli.add_command(runs)
-cli.add_command(hooks)
-cli.add_command(hook)
-cli.add_command(validate)
-cli.add_command(show)
-cli.add_command(log)
-cli.add_command(notes)
-cli.add_command(doctor)
-cli.add_command(status)
-cli.add_command(report)
-cli.add_command(record)
-cli.add_command(import_)
-cli.add_command(redact_test)
-cli.add_command(gc)
-schema.add_command(schema_record)
+cli.add_lazy_commands(
+    {
+        "events": "._events:events",
+        "schema": "._records:schema",  # with `schema record` added by ._records
+        "demo": "._demo:demo",
+        "blame": "._blame:blame",
+        "link": "._blame:link",
+        "runs": "._blame:runs",
+        "hooks": "._blame:hooks",
+        "hook": "._blame:hook",
+        "validate": "._records:validate",
+        "show": "._records:show",
+        "log": "._records:log",
+        "notes": "._records:notes",
+        "doctor": "._doctor:doctor",
+        "status": "._doctor:status",
+        "report": "._report:report",
+        "record": "._agents:record",
+        "import": "._agents:import_",
+        "redact-test": "._privacy:redact_test",
+        "gc": "._gc:gc",
+    }
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from ._app import UserError, repo_errors
-from ._records import REPO_OPTION
+from ._app import REPO_OPTION, UserError, repo_errors
 
 __all__ = ["claude_hook", "import_", "record"]
 

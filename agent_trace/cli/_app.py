@@ -8,18 +8,26 @@ Imports stay light here: ``trace --help`` must not load GitPython or jsonschema.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from agent_trace._store import TraceStore
+
 __all__ = [
+    "REPO_OPTION",
     "EXIT_ENVIRONMENT",
     "EXIT_USER",
     "EnvironmentProblem",
     "UserError",
     "cli",
     "color_from_env",
+    "open_store",
     "repo_errors",
 ]
 
@@ -69,6 +77,23 @@ def repo_errors() -> Iterator[None]:
         raise EnvironmentProblem(f"{where}: {reason}" if where else reason) from None
 
 
+REPO_OPTION = click.option(
+    "-C",
+    "--repo",
+    "repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Run as if started in this directory (any directory of the work tree).",
+)
+
+
+def open_store(repo: Path) -> TraceStore:
+    from agent_trace._store import TraceStore
+
+    return TraceStore.open(repo)
+
+
 def color_from_env() -> bool | None:
     """``False`` when ``NO_COLOR`` is set and non-empty, ``True`` when ``FORCE_COLOR`` is,
     ``None`` (autodetect: colour only on a terminal) otherwise. See no-color.org."""
@@ -79,7 +104,31 @@ def color_from_env() -> bool | None:
     return None
 
 
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when one is run or listed: ``trace blame``
+    and the hooks load their own module, not every command's."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy: dict[str, str] = {}
+        """``{name: "module:attribute"}``, modules relative to ``agent_trace.cli``."""
+
+    def add_lazy_commands(self, table: Mapping[str, str]) -> None:
+        self.lazy.update(table)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module, "agent_trace.cli"), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "AGENT_TRACE"},
     epilog=_EPILOG,
 )

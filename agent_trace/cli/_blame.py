@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._app import EnvironmentProblem, UserError, repo_errors
-from ._records import REPO_OPTION, _open_store
+from ._app import REPO_OPTION, EnvironmentProblem, UserError, open_store, repo_errors
 
 if TYPE_CHECKING:
     from agent_trace._blame import BlameLine, BlameResult
@@ -133,7 +132,7 @@ def blame(
     path, explain_line = _explain_target(path, explain)
     line_range = (explain_line, explain_line) if explain_line else _line_range(lines)
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         try:
             relative = repo_relative(store, path, cwd=repo.absolute())
             check_not_nested(store, relative)
@@ -256,7 +255,7 @@ def link(revisions: tuple[str, ...], force: bool, repo: Path) -> None:
     from agent_trace._rewrite import relink_saved
 
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         relinked = relink_saved(store)  # a post-rewrite hook stopped by its time bound
         if relinked:
             click.echo(f"relinked {len(relinked)} rewritten commit(s) a stopped hook left")
@@ -298,7 +297,7 @@ def link(revisions: tuple[str, ...], force: bool, repo: Path) -> None:
 def runs(fmt: str, repo: Path) -> None:
     """List the runs recorded in this repository, oldest first."""
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         rows = []
         for run in store.runs():
             try:
@@ -363,7 +362,7 @@ def hooks_install(shared: bool, repo: Path) -> None:
     from agent_trace._hooks import SharedHooksPath, install_hooks
 
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         try:
             states = install_hooks(store.repository, allow_shared=shared)
         except FileExistsError as exc:
@@ -380,7 +379,7 @@ def hooks_uninstall(repo: Path) -> None:
     from agent_trace._hooks import uninstall_hooks
 
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         states = uninstall_hooks(store.repository)
     _print_states(states)
 
@@ -392,7 +391,7 @@ def hooks_status(repo: Path) -> None:
     from agent_trace._hooks import hook_states
 
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         states = hook_states(store.repository)
     _print_states(states)
 
@@ -423,7 +422,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
     store = None
     disarm = _time_bound(name)
     try:
-        store = _open_store(Path("."))
+        store = open_store(Path("."))
         if name == "post-commit":
             relink_saved(store)  # left over from a post-rewrite hook that was stopped
             link_deferred(store)  # left over from an interrupted rebase

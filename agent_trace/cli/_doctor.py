@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._app import UserError, repo_errors
-from ._records import REPO_OPTION, _open_store
+from ._app import REPO_OPTION, UserError, open_store, repo_errors
 
 __all__ = ["doctor", "status"]
 
@@ -21,7 +20,7 @@ def _run(rev: str, paths: tuple[str, ...], fmt: str, repo: Path) -> None:
     from agent_trace._doctor import coverage, problems
 
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         for _ in store.records():  # reading every record collects damaged ones
             pass
         head = store.repository.read_head() if rev == "HEAD" else None

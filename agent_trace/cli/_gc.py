@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._app import repo_errors
-from ._records import REPO_OPTION, _open_store
+from ._app import REPO_OPTION, open_store, repo_errors
 
 __all__ = ["gc"]
 
@@ -40,7 +39,7 @@ def gc(days: float, dry_run: bool, fmt: str, repo: Path) -> None:
     from agent_trace._gc import collect_garbage
 
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         report = collect_garbage(store, older_than_days=days, dry_run=dry_run)
     if fmt == "json":
         import orjson

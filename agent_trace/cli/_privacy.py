@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._app import UserError
-from ._records import REPO_OPTION
+from ._app import REPO_OPTION, UserError
 
 __all__ = ["redact_test"]
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._app import UserError, repo_errors
-from ._events import ReportFormat
+from ._app import REPO_OPTION, UserError, open_store, repo_errors
+from ._events import ReportFormat, schema
 
 if TYPE_CHECKING:
     from agent_trace._notes import NotesSyncResult
@@ -29,23 +29,6 @@ class OutputFormat(enum.StrEnum):
     TEXT = "text"
     JSON = "json"
     JSONL = "jsonl"
-
-
-REPO_OPTION = click.option(
-    "-C",
-    "--repo",
-    "repo",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Run as if started in this directory (any directory of the work tree).",
-)
-
-
-def _open_store(repo: Path) -> TraceStore:
-    from agent_trace._store import TraceStore
-
-    return TraceStore.open(repo)
 
 
 def _print_issues(issues: Iterable[StoreIssue]) -> None:
@@ -241,7 +224,7 @@ def show(revision: str, paths: tuple[str, ...], fmt: OutputFormat, repo: Path) -
     (refs/notes/agent-trace), each once.
     """
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         sha = store.resolve(revision)
         found: list[StoredRecord] = []
         if paths:
@@ -341,7 +324,7 @@ def log(
     Filters combine: a record is shown when it matches one value of each option given.
     """
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         wanted_paths = [_repo_path(store, p, repo) for p in paths]
         selected = [
             stored
@@ -399,7 +382,7 @@ def _sync(repo: Path, remote: str, push: bool) -> tuple[NotesSyncResult, str]:
     from agent_trace._notes import NotesBackend
 
     with repo_errors():
-        backend = NotesBackend(_open_store(repo).repository)
+        backend = NotesBackend(open_store(repo).repository)
         try:
             result = backend.push(remote) if push else backend.fetch(remote)
         except ValueError as exc:
@@ -442,3 +425,6 @@ def schema_record() -> None:
     from agent_trace._validation import record_json_schema
 
     click.echo(json.dumps(record_json_schema(), indent=2, ensure_ascii=False))
+
+
+schema.add_command(schema_record)  # `trace schema record` (the group is in ._events)

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._app import UserError, repo_errors
-from ._records import REPO_OPTION, _open_store
+from ._app import REPO_OPTION, UserError, open_store, repo_errors
 
 if TYPE_CHECKING:
     from agent_trace._report import Grouping
@@ -140,7 +139,7 @@ def report(
 
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     with repo_errors():
-        store = _open_store(repo)
+        store = open_store(repo)
         relative = []
         for path in paths:
             try:
