@@ -13,11 +13,11 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
-from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__
 from . import events as ev
 from ._git import GitError, Repository, find_repository
+from .events._privacy import Capture, PrivacyPolicy, safe_url
 
 _MISSING: ImportError | None
 try:
@@ -87,17 +87,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _strip_credentials(url: str) -> str:
-    """``url`` without the user and password of an http(s) URL (other schemes: no password)."""
-    parts = urlsplit(url)
-    if not parts.scheme or "@" not in parts.netloc:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    netloc = host if parts.scheme in ("http", "https") else f"{user}@{host}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def _tool(item: ev.ThreadItem) -> tuple[str, str] | None:
     """``(gen_ai.tool.name, gen_ai.tool.type)`` of a tool item, ``None`` for other items."""
     if isinstance(item, ev.CommandExecutionItem):
@@ -126,7 +115,8 @@ class _Options(TypedDict, total=False):
     model_id: str | None
     provider_name: str | None
     repo: str | os.PathLike[str] | None
-    capture_content: bool
+    privacy: PrivacyPolicy | None
+    capture_content: bool | None
 
 
 class OtelEmitter:
@@ -134,9 +124,16 @@ class OtelEmitter:
 
     ``invoke_agent`` per thread, ``chat`` per turn, ``execute_tool`` per tool item and
     ``agent_trace.link`` per linked commit (:meth:`on_link`), following the GenAI
-    semantic conventions. Prompts, messages, commands and tool input/output are left out
-    unless ``capture_content``. Events carry no run id: feed one run at a time (runs one
-    after the other are fine). Thread-safe; never raises for an event.
+    semantic conventions. Events carry no run id: feed one run at a time (runs one after
+    the other are fine). Thread-safe; never raises for an event.
+
+    Every event goes through ``privacy`` (:meth:`PrivacyPolicy.apply
+    <agent_trace.events.PrivacyPolicy.apply>`, what the recorder applies to its events
+    file) before any span sees it, and spans hold content only of the kinds it captures:
+    by default ``PrivacyPolicy()``, no content and secrets redacted. ``capture_content``
+    is the older switch: ``True`` is ``privacy=PrivacyPolicy(capture="all")`` (every
+    kind, secrets still redacted), ``False`` the default; not both. Events the recorder
+    already filtered come out the same (the policy is idempotent).
 
     ``tracer_provider`` defaults to the global one; ``model_id`` is ``provider/model``
     (``provider_name`` overrides the provider); ``repo`` adds ``vcs.*`` attributes.
@@ -150,16 +147,25 @@ class OtelEmitter:
         model_id: str | None = None,
         provider_name: str | None = None,
         repo: str | os.PathLike[str] | None = None,
-        capture_content: bool = False,
+        privacy: PrivacyPolicy | None = None,
+        capture_content: bool | None = None,
     ) -> None:
         if _MISSING is not None:
             raise ImportError(INSTALL_HINT) from _MISSING
+        if privacy is None:
+            privacy = PrivacyPolicy(capture="all" if capture_content else "none")
+        elif capture_content is not None:
+            raise ValueError(
+                "OtelEmitter takes privacy or capture_content, not both "
+                "(capture_content=True is privacy=PrivacyPolicy(capture='all'))"
+            )
         provider, slash, model = (model_id or "").partition("/")
         self.agent_name = agent_name
         self.request_model = (model if slash else provider) or None
         self.provider_name = provider_name or (provider if slash else None)
         self.repo = repo
-        self.capture_content = capture_content
+        self.privacy = privacy
+        """What of each event the spans may hold (applied before anything else)."""
         self._tracer = trace.get_tracer("agent_trace", str(__version__), tracer_provider)
         self._lock = threading.Lock()
         self._root: Span | None = None
@@ -174,6 +180,11 @@ class OtelEmitter:
         self._on_close: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ public
+
+    @property
+    def capture_content(self) -> bool:
+        """Whether the policy captures every kind of content (``capture_content=True``)."""
+        return self.privacy.capture == frozenset(Capture)
 
     def __call__(self, event: ev.ThreadEvent, /) -> None:
         with self._lock:
@@ -217,13 +228,16 @@ class OtelEmitter:
     # ------------------------------------------------------------------ events
 
     def _handle(self, event: ev.ThreadEvent) -> None:
+        # Spans are made from what the policy keeps, and from nothing else: an event the
+        # recorder already filtered with the same policy makes the same spans.
+        event = self.privacy.apply(event)
         if isinstance(event, ev.ThreadStartedEvent):
             self._start_thread(event.thread_id)
         elif isinstance(event, ev.ThreadCompletedEvent):
             failed = None if event.subtype == "success" else str(event.subtype)
-            self._end_thread(event.usage, failed, failed)
+            self._end_thread(event.usage, failed, None)
         elif isinstance(event, ev.ThreadErrorEvent):
-            self._end_thread(None, _error_type(event.message), event.message)
+            self._end_thread(None, _error_type(event.message), self._message(event.message))
         elif isinstance(event, ev.TurnStartedEvent):
             if self._turn is not None:
                 self._turn.end()
@@ -236,11 +250,19 @@ class OtelEmitter:
                 self._turn.set_attributes(_usage(event.usage))
             if isinstance(event, ev.TurnFailedEvent):
                 message = event.error_message
-                self._fail(self._turn, _error_type(message), message)
+                self._fail(self._turn, _error_type(message), self._message(message))
             self._turn.end()
             self._turn = None
         elif isinstance(event, ev.ItemStartedEvent | ev.ItemUpdatedEvent | ev.ItemCompletedEvent):
             self._item(event.item, completed=isinstance(event, ev.ItemCompletedEvent))
+
+    def _keeps(self, kind: Capture) -> bool:
+        """Whether spans may hold content of ``kind`` (the policy captures it)."""
+        return kind in self.privacy.capture
+
+    def _message(self, message: str | None) -> str | None:
+        """An error message of a turn or run, for its status: kept with ``messages``."""
+        return message if self._keeps(Capture.MESSAGES) else None
 
     def _start(
         self, name: str, operation: str, parent: Span | None, attrs: dict[str, AttributeValue]
@@ -259,9 +281,9 @@ class OtelEmitter:
         )
 
     def _fail(self, span: Span, error_type: str, description: str | None) -> None:
+        """ERROR status; ``description`` (content the policy let through) or the type."""
         span.set_attribute(ERROR_TYPE, error_type)
-        text = description if self.capture_content and description else error_type
-        span.set_status(Status(StatusCode.ERROR, text))
+        span.set_status(Status(StatusCode.ERROR, description or error_type))
 
     def _start_thread(self, thread_id: str) -> None:
         if self._root is not None:  # the previous run never said it ended
@@ -330,7 +352,8 @@ class OtelEmitter:
             self._tools[item.id] = (span, item)
 
     def _arguments(self, item: ev.ThreadItem) -> str | None:
-        if not self.capture_content:
+        """``gen_ai.tool.call.arguments``: with ``tool_io`` (a command is the shell's)."""
+        if not self._keeps(Capture.TOOL_IO):
             return None
         if isinstance(item, ev.CommandExecutionItem):
             return item.command
@@ -349,12 +372,14 @@ class OtelEmitter:
         error = status if status in _FAILED else None
         result: Any = None
         description: str | None = None
+        tool_io = self._keeps(Capture.TOOL_IO)
         if isinstance(item, ev.CommandExecutionItem):
             if item.exit_code is not None:
                 span.set_attribute(PROCESS_EXIT_CODE, item.exit_code)
                 if error is None and item.exit_code != 0:
                     error = "nonzero_exit_code"
-            result = item.aggregated_output or None
+            if self._keeps(Capture.COMMAND_OUTPUT):
+                result = item.aggregated_output or None
         elif isinstance(item, ev.FileChangeItem):
             paths = [change.path for change in item.changes]
             if len(paths) == 1:
@@ -363,14 +388,15 @@ class OtelEmitter:
                 span.set_attribute(AGENT_TRACE_FILES, paths)
             span.set_attribute(AGENT_TRACE_CHANGE_KINDS, [str(c.kind) for c in item.changes])
         elif isinstance(item, ev.McpToolCallItem):
-            result = item.result
-            description = item.error.message if item.error is not None else None
+            if tool_io:  # a failed call's error message is part of its result
+                result = item.result
+                description = item.error.message if item.error is not None else None
         elif isinstance(item, ev.ToolInvocationItem):
             if error is not None and item.outcome is not None:
                 error = str(item.outcome)
-        elif isinstance(item, ev.WebSearchItem):
+        elif isinstance(item, ev.WebSearchItem) and tool_io:
             result = item.results
-        if self.capture_content and result is not None:
+        if result is not None:
             span.set_attribute(GEN_AI_TOOL_CALL_RESULT, _text(result))
         if completed and error is not None:
             self._fail(span, error, description)
@@ -382,9 +408,10 @@ class OtelEmitter:
             return
         attrs: dict[str, AttributeValue] = {
             AGENT_TRACE_ITEM_ID: item.id,
-            AGENT_TRACE_TEXT_LENGTH: len(item.text),
+            AGENT_TRACE_TEXT_LENGTH: len(item.text),  # of the text kept: 0 when not captured
         }
-        if self.capture_content:
+        kind = Capture.REASONING if isinstance(item, ev.ReasoningItem) else Capture.MESSAGES
+        if self._keeps(kind):
             part = {"type": "reasoning" if isinstance(item, ev.ReasoningItem) else "text"}
             message = {"role": "assistant", "parts": [{**part, "content": item.text}]}
             attrs[GEN_AI_OUTPUT_MESSAGES] = json.dumps([message])
@@ -434,7 +461,8 @@ class OtelEmitter:
                     "remote", "get-url", "origin", ok_codes=(0, 1, 2, 128)
                 )
                 url = remote.stdout.decode("utf-8", "replace").strip()
-                self._url = _strip_credentials(url) if remote.returncode == 0 and url else None
+                ok = remote.returncode == 0 and url
+                self._url = safe_url(url, self.privacy.redactor) if ok else None
             repository = self._repository
             if repository is None:
                 return {}

@@ -1221,6 +1221,105 @@ def test_out_of_range_timestamp_ms_is_a_decode_error(ms: int) -> None:
     assert [(i.line, i.path) for i in reader.issues] == [(1, "$.timestamp_ms")]
 
 
+BAD_NATIVE_LINES = [
+    pytest.param(
+        {
+            "type": "item.completed",
+            "item": {
+                "type": "command_execution",
+                "id": "c",
+                "command": "ls",
+                "aggregated_output": "",
+                "exit_code": "x",
+                "status": "completed",
+            },
+        },
+        "$.item.exit_code",
+        "expected an integer, got string 'x'",
+        id="bare event with a bad field",
+    ),
+    pytest.param(
+        {"no": "type"},
+        "$.type",
+        "not an event: the object has neither `type` nor `event`",
+        id="no type",
+    ),
+    pytest.param(
+        {
+            "event": {"type": "turn.started"},
+            "seq": "x",
+            "run_id": "r",
+            "ts": "2026-01-01T00:00:00Z",
+        },
+        "$.seq",
+        "expected an integer, got string 'x'",
+        id="envelope with a bad seq",
+    ),
+]
+
+
+@pytest.mark.parametrize("fmt", ["codex", "vtcode", "agent-trace"])
+@pytest.mark.parametrize(("obj", "path", "message"), BAD_NATIVE_LINES)
+def test_native_adapter_raises_adapter_error(
+    fmt: str, obj: dict[str, Any], path: str, message: str
+) -> None:
+    """The base adapter (the native formats) raises what its docstring and every other
+    adapter raise: :class:`AdapterError`, with the JSON path of the field."""
+    adapter = adapter_for(fmt)
+    with pytest.raises(AdapterError) as caught:
+        adapter.translate(obj)
+    assert (caught.value.path, caught.value.message) == (path, message)
+    # read from a log: the same, located, as an EventDecodeError
+    reader = AdapterReader(stream_of({"type": "turn.started"}, obj), format=fmt, name="x.jsonl")
+    with pytest.raises(EventDecodeError) as decoded:
+        list(reader)
+    assert (decoded.value.line, decoded.value.path, decoded.value.message) == (2, path, message)
+    assert str(decoded.value) == f"x.jsonl:2: {path}: {message}"
+
+
+@pytest.mark.parametrize(("obj", "path", "message"), BAD_NATIVE_LINES)
+@pytest.mark.parametrize("fmt", ["codex", "auto"])
+def test_trace_import_of_a_bad_native_line_is_one_clear_error(
+    tmp_path: Path, fmt: str, obj: dict[str, Any], path: str, message: str
+) -> None:
+    from click.testing import CliRunner
+    from gitrepo import GitRepo
+
+    from agent_trace.cli import cli
+
+    repo = GitRepo.init(tmp_path / "repo")
+    source = bad_file(tmp_path, [{"type": "thread.started", "thread_id": "t"}, obj])
+    env = {"NO_COLOR": "", "FORCE_COLOR": "", "AGENT_TRACE_RUN_ID": None}
+    args = ["import", fmt, str(source), "--no-link", "-C", str(repo.root)]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 1, (result.output, result.exc_info)
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.output.splitlines() == [f"Error: {source}:2: {path}: {message}"]
+
+
+@pytest.mark.parametrize(("obj", "path", "message"), BAD_NATIVE_LINES[:1])
+def test_trace_record_reports_a_bad_native_line(
+    tmp_path: Path, obj: dict[str, Any], path: str, message: str
+) -> None:
+    """``trace record``: a bad line of the agent's stdout is a problem of the run, named
+    once, and the agent's exit code is passed through."""
+    import sys
+
+    from gitrepo import GitRepo
+
+    from agent_trace import record_command
+
+    repo = GitRepo.init(tmp_path / "repo")
+    agent = tmp_path / "agent.py"
+    lines = [{"type": "thread.started", "thread_id": "t"}, {"type": "turn.started"}, obj]
+    agent.write_text(f"import json\nfor line in {lines!r}:\n    print(json.dumps(line))\n")
+    out = io.BytesIO()
+    outcome = record_command([sys.executable, str(agent)], repo=repo.root, echo=out)
+    assert outcome.exit_code == 0
+    assert outcome.problems == [f"stdout line 3: {path}: {message}"]
+
+
 def test_need() -> None:
     assert need({"a": "x"}, "a", str) == "x"
     assert need({"a": None}, "a", (str, type(None))) is None

@@ -56,7 +56,8 @@ from agent_trace.events import (
     Usage,
     WebSearchItem,
 )
-from agent_trace.otel import OtelEmitter, _strip_credentials, otlp_emitter
+from agent_trace.events._privacy import Capture, PrivacyPolicy, safe_url
+from agent_trace.otel import OtelEmitter, otlp_emitter
 
 ROOT = Path(__file__).resolve().parent.parent
 SONNET = "anthropic/claude-sonnet-4-5"
@@ -241,15 +242,10 @@ def test_a_run_becomes_genai_spans(spans: Spans) -> None:
     unset = (StatusCode.UNSET, None)
     assert statuses == [unset, unset, (StatusCode.ERROR, "failed"), unset, (StatusCode.OK, None)]
     events = [(e.name, dict(e.attributes or {})) for e in chat.events]
+    # the length of the text the privacy policy kept: none (not captured)
     assert events == [
-        (
-            "gen_ai.reasoning",
-            {"agent_trace.item.id": "item_r", "agent_trace.text.length": len(REASONING)},
-        ),
-        (
-            "gen_ai.agent.message",
-            {"agent_trace.item.id": "item_2", "agent_trace.text.length": len(MESSAGE)},
-        ),
+        ("gen_ai.reasoning", {"agent_trace.item.id": "item_r", "agent_trace.text.length": 0}),
+        ("gen_ai.agent.message", {"agent_trace.item.id": "item_2", "agent_trace.text.length": 0}),
     ]
     assert list(root.events) == []
     text = everything(recorded)
@@ -274,8 +270,171 @@ def test_content_only_when_asked(spans: Spans) -> None:
     assert json.loads(str(reasoning["gen_ai.output.messages"])) == [
         {"role": "assistant", "parts": [{"type": "reasoning", "content": REASONING}]}
     ]
+    assert (message["agent_trace.text.length"], reasoning["agent_trace.text.length"]) == (
+        len(MESSAGE),
+        len(REASONING),
+    )
     text = everything(spans.all())
     assert [secret for secret in SECRETS if secret not in text] == []
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+def shape(recorded: list[ReadableSpan]) -> list[Any]:
+    """What the spans say (names, attributes, events, statuses), without ids and times."""
+    return [
+        (
+            span.name,
+            attrs(span),
+            [(e.name, dict(e.attributes or {})) for e in span.events],
+            span.status.status_code,
+            span.status.description,
+        )
+        for span in recorded
+    ]
+
+
+def failing_run() -> list[ThreadEvent]:
+    """A run whose turn fails and which then ends with an error, both with messages."""
+    return [
+        ThreadStartedEvent(thread_id="run-2"),
+        TurnStartedEvent(),
+        TurnFailedEvent(error=ErrorDetail(message="TimeoutError: TURN-SECRET slow model")),
+        ThreadErrorEvent(message="RuntimeError: THREAD-SECRET gone"),
+    ]
+
+
+def test_capture_content_is_a_privacy_policy(spans: Spans) -> None:
+    assert spans.emitter().privacy == PrivacyPolicy()
+    assert spans.emitter(capture_content=False).privacy == PrivacyPolicy()
+    assert spans.emitter(capture_content=True).privacy == PrivacyPolicy(capture="all")
+    assert spans.emitter().capture_content is False
+    assert spans.emitter(capture_content=True).capture_content is True
+    assert spans.emitter(privacy=PrivacyPolicy(capture="messages")).capture_content is False
+    policy = PrivacyPolicy(capture="messages")
+    assert spans.emitter(privacy=policy).privacy is policy
+    for capture_content in (True, False):
+        with pytest.raises(ValueError, match="privacy or capture_content, not both"):
+            spans.emitter(privacy=policy, capture_content=capture_content)
+    # capture_content=True makes the spans PrivacyPolicy(capture="all") makes
+    feed(spans.emitter(model_id=SONNET, capture_content=True), [*codex_run(), *failing_run()])
+    old = shape(spans.all())
+    spans.exporter.clear()
+    all_kinds = PrivacyPolicy(capture="all")
+    feed(spans.emitter(model_id=SONNET, privacy=all_kinds), [*codex_run(), *failing_run()])
+    assert shape(spans.all()) == old
+    assert "TURN-SECRET" in everything(spans.all())
+
+
+@pytest.mark.parametrize(
+    ("kinds", "shown"),
+    [
+        ("none", set()),
+        ("messages", {"MESSAGE-SECRET", "TURN-SECRET", "THREAD-SECRET"}),
+        ("reasoning", {"REASONING-SECRET"}),
+        ("command_output", {"OUTPUT-SECRET"}),
+        ("tool_io", {"CMD-SECRET", ARGUMENT, "ERROR-SECRET"}),
+        ("all", {*SECRETS, "TURN-SECRET", "THREAD-SECRET"}),
+    ],
+)
+def test_spans_hold_the_kinds_the_policy_captures(
+    spans: Spans, kinds: str, shown: set[str]
+) -> None:
+    emitter = spans.emitter(model_id=SONNET, privacy=PrivacyPolicy(capture=kinds))
+    feed(emitter, [*codex_run(), *failing_run()])
+    text = everything(spans.all())
+    assert {s for s in (*SECRETS, "TURN-SECRET", "THREAD-SECRET") if s in text} == shown
+    shell = attrs(spans.named("execute_tool shell"))
+    assert ("gen_ai.tool.call.arguments" in shell) == ("CMD-SECRET" in shown)
+    assert ("gen_ai.tool.call.result" in shell) == ("OUTPUT-SECRET" in shown)
+    assert ("curl" in text) == ("CMD-SECRET" in shown)
+    # the structure is the same whatever is captured
+    assert [s.name for s in spans.all()] == [
+        "execute_tool shell",
+        "execute_tool apply_patch",
+        "execute_tool search",
+        "chat claude-sonnet-4-5",
+        "invoke_agent agent",
+        "chat claude-sonnet-4-5",
+        "invoke_agent agent",
+    ]
+
+
+LONG_OUTPUT = "first line\n" + "x" * 40_000 + "\nlast line ghp_" + "o" * 36 + "\n"
+
+
+def secret_run() -> list[ThreadEvent]:
+    """A run with secrets and a command output longer than the policy keeps."""
+    key = "sk-ant-api03-" + "k" * 30
+    command: dict[str, Any] = {"id": "c", "command": f"ANTHROPIC_API_KEY={key} ./deploy"}
+    return [
+        ThreadStartedEvent(thread_id="run-3"),
+        TurnStartedEvent(),
+        ItemStartedEvent(item=CommandExecutionItem(**command, status="in_progress")),
+        ItemCompletedEvent(
+            item=CommandExecutionItem(
+                **command, aggregated_output=LONG_OUTPUT, exit_code=0, status="completed"
+            )
+        ),
+        ItemCompletedEvent(item=AgentMessageItem(id="m", text=f"deployed with {key}")),
+        TurnCompletedEvent(usage=USAGE),
+        ThreadErrorEvent(message=f"RuntimeError: {key} expired"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        PrivacyPolicy(),
+        PrivacyPolicy(capture="all"),
+        PrivacyPolicy(capture="command_output,messages", max_output_bytes=100),
+        PrivacyPolicy.keep_everything(),
+    ],
+    ids=["default", "all", "cut-short", "keep-everything"],
+)
+def test_events_the_policy_filtered_before_make_the_same_spans(
+    spans: Spans, policy: PrivacyPolicy
+) -> None:
+    """What the recorder does (its policy, then the emitter's): applying the policy to
+    events it already filtered changes nothing, long outputs cut to their tail included."""
+    events = [*secret_run(), *codex_run(), *failing_run()]
+    feed(spans.emitter(model_id=SONNET, privacy=policy), events)
+    once = shape(spans.all())
+    spans.exporter.clear()
+    feed(spans.emitter(model_id=SONNET, privacy=policy), [policy.apply(e) for e in events])
+    assert shape(spans.all()) == once
+    shell = attrs(spans.all()[0])
+    if Capture.COMMAND_OUTPUT in policy.capture and policy.max_output_bytes >= 0:
+        result = shell["gen_ai.tool.call.result"]
+        assert result.startswith("[agent-trace: ")
+        assert result.endswith("last line [REDACTED:github-token]\n")
+        assert len(result.encode()) < policy.max_output_bytes + 40
+
+
+def test_recorder_and_emitter_policies_cut_output_once(spans: Spans, repo: GitRepo) -> None:
+    """The recorder's policy, then the emitter's: the span holds the output the events
+    file holds (cut once, redacted once)."""
+    emitter = spans.emitter(model_id=SONNET, capture_content=True)
+    with (
+        emitter,
+        Recorder(repo.root, tool_name="fake", capture="all", emitters=[emitter]) as rec,
+    ):
+        for event in secret_run()[1:-1]:
+            rec.emit(event)
+        path = rec.events_path
+    [written] = [
+        json.loads(line)["event"]["item"]
+        for line in path.read_text().splitlines()
+        if '"item.completed"' in line and '"command_execution"' in line
+    ]
+    result = attrs(spans.named("execute_tool shell"))["gen_ai.tool.call.result"]
+    assert result == written["aggregated_output"]
+    assert result.startswith(f"[agent-trace: {len(LONG_OUTPUT) - 16 * 1024:,} bytes cut]\n")
+    assert "[REDACTED:github-token]" in result
+    assert attrs(spans.named("execute_tool shell"))["gen_ai.tool.call.arguments"] == (
+        "ANTHROPIC_API_KEY=[REDACTED:anthropic-api-key] ./deploy"
+    )
 
 
 def test_other_tools_and_failures(spans: Spans) -> None:
@@ -683,13 +842,28 @@ def test_no_vcs_attributes_without_a_repository(
     [
         ("https://user:pa%40ss@example.com/o/r.git", "https://example.com/o/r.git"),
         ("https://ghp_token@github.com:443/o/r", "https://github.com:443/o/r"),
-        ("ssh://git:pw@host.example/o/r.git", "ssh://git@host.example/o/r.git"),
+        ("ssh://git:pw@host.example/o/r.git", "ssh://host.example/o/r.git"),
         ("git@github.com:o/r.git", "git@github.com:o/r.git"),
         ("/srv/git/r.git", "/srv/git/r.git"),
+        (
+            "https://example.com/r.git?access_token=T0ken",
+            "https://example.com/r.git?access_token=***",
+        ),
+        (
+            f"https://example.com/{'ghp_' + 'x' * 36}/r",
+            "https://example.com/[REDACTED:github-token]/r",
+        ),
     ],
 )
-def test_strip_credentials(url: str, expected: str) -> None:
-    assert _strip_credentials(url) == expected
+def test_origin_url_is_the_safe_url_of_git_notes(
+    spans: Spans, repo: GitRepo, url: str, expected: str
+) -> None:
+    """``vcs.repository.url.full`` is what ``safe_url`` (the conversation URL of git
+    notes) makes of the origin: no user or password, secret-looking query values and
+    other secrets replaced."""
+    repo.git("remote", "add", "origin", url)
+    assert safe_url(url) == expected
+    assert root_attrs(spans, repo.root)["vcs.repository.url.full"] == expected
 
 
 # --------------------------------------------------------------------------- OTLP/HTTP

@@ -37,6 +37,7 @@ from agent_trace.events import (
     ThreadCompletedEvent,
     ThreadErrorEvent,
     ThreadEvent,
+    ThreadStartedEvent,
     TodoEntry,
     TodoListItem,
     ToolInvocationItem,
@@ -354,6 +355,90 @@ def test_otel_spans_with_capture_all_have_text_but_no_secret(repo: GitRepo) -> N
         provider.shutdown()
 
 
+ORIGIN_WITH_SECRETS = (
+    "https://deploy:Hunter2PlantedPass@git.example.com/r.git?private_token="
+    + (PLANTED["gitlab-token"][1])
+)
+
+
+def standalone_spans(repo: GitRepo, **kwargs: Any) -> tuple[str, list[Any]]:
+    """Every planted secret fed straight to an ``OtelEmitter`` (no recorder in between)
+    exporting into memory; returns everything the spans say, and the spans."""
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from agent_trace import LinkResult
+    from agent_trace.otel import OtelEmitter
+
+    repo.write("README.md", "# project\n")
+    repo.commit("base")
+    repo.git("remote", "add", "origin", ORIGIN_WITH_SECRETS)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    blob = f"{SAFE_WORDS}\n{ALL_PLANTED}"
+    events = [e for e in secret_events() if not isinstance(e, ThreadErrorEvent)]
+    try:
+        with OtelEmitter(
+            tracer_provider=provider, agent_name="fake", repo=repo.root, **kwargs
+        ) as emitter:
+            emitter(ThreadStartedEvent(thread_id="standalone"))
+            for event in events:
+                emitter(event)
+            emitter(TurnStartedEvent())
+            emitter(TurnFailedEvent(error=ErrorDetail(message=f"TimeoutError: {blob}")))
+            emitter.on_link(LinkResult(commit=repo.git("rev-parse", "HEAD"), record=None))
+            emitter(ThreadErrorEvent(message=f"RuntimeError: {blob}"))
+        spans = list(exporter.get_finished_spans())
+    finally:
+        provider.shutdown()
+    out = []
+    for span in spans:
+        out += [span.name, str(span.status.description), repr(dict(span.attributes or {}))]
+        out += [e.name + repr(dict(e.attributes or {})) for e in span.events]
+        out += [repr(dict(link.attributes or {})) for link in span.links]
+    return "\n".join(out), spans
+
+
+def test_standalone_otel_emitter_exports_no_secret_by_default(repo: GitRepo) -> None:
+    text, spans = standalone_spans(repo)
+    assert_no_secrets("OpenTelemetry spans", text)
+    assert PLANTED["gitlab-token"][1] not in text
+    assert "vcs.repository.url.full': 'https://git.example.com/r.git?private_token=***'" in text
+    assert SAFE_WORDS not in text  # no content by default
+    assert {"execute_tool search", "execute_tool shell", "agent_trace.link"} <= {
+        s.name for s in spans
+    }
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"capture_content": True}, {"privacy": PrivacyPolicy(capture="all")}],
+    ids=["capture_content", "privacy"],
+)
+def test_standalone_otel_emitter_redacts_what_it_captures(
+    repo: GitRepo, kwargs: dict[str, Any]
+) -> None:
+    text, _ = standalone_spans(repo, **kwargs)
+    assert_no_secrets("OpenTelemetry spans", text)
+    assert PLANTED["gitlab-token"][1] not in text
+    assert SAFE_WORDS in text  # the content is there, its secrets redacted
+    for name in PLANTED:
+        assert f"[REDACTED:{name}]" in text, name
+
+
+def test_standalone_otel_emitter_keeping_everything_shows_the_secrets(repo: GitRepo) -> None:
+    """The planted secrets do reach spans when the policy lets them: the tests above
+    would see a leak."""
+    text, _ = standalone_spans(repo, privacy=PrivacyPolicy.keep_everything())
+    for secret in SECRETS:
+        assert secret in text, secret
+    # the origin URL is always what safe_url makes of it
+    assert "vcs.repository.url.full': 'https://git.example.com/r.git?private_token=***'" in text
+
+
 def test_safe_url_strips_credentials() -> None:
     assert safe_url(URL_WITH_CREDENTIALS) == "https://chat.example.com/c/42?token=***&view=1"
     assert safe_url("https://example.com/c/1") == "https://example.com/c/1"
@@ -642,6 +727,59 @@ def test_cut_to_tail_examples() -> None:
     assert cut_to_tail(big, 10).startswith("[agent-trace: 4,990 bytes cut]\n")
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.text(max_size=200),
+    n=st.integers(min_value=-1, max_value=300),
+    m=st.integers(min_value=0, max_value=300),
+)
+def test_cut_to_tail_twice_is_cutting_once(text: str, n: int, m: int) -> None:
+    """A policy applied twice (the recorder's, then an emitter's) cuts output once; a
+    second, smaller cut counts both."""
+    once = cut_to_tail(text, n)
+    assert cut_to_tail(once, n) == once
+    data = text.encode("utf-8", "surrogatepass")
+    if 0 <= m <= n < len(data):
+        twice = cut_to_tail(once, m)
+        assert twice == cut_to_tail(text, m)
+
+
+def test_cut_to_tail_again_examples() -> None:
+    once = cut_to_tail("0123456789abcdefghij", 10)
+    assert once == "[agent-trace: 10 bytes cut]\nabcdefghij"
+    assert cut_to_tail(once, 10) == once
+    assert cut_to_tail(once, 4) == "[agent-trace: 16 bytes cut]\nghij"
+    assert cut_to_tail(once, -1) == once
+    big = cut_to_tail("y" * 5_000_000, 100)
+    assert big.startswith("[agent-trace: 4,999,900 bytes cut]\n")
+    assert cut_to_tail(big, 100) == big
+    assert cut_to_tail(big, 10) == "[agent-trace: 4,999,990 bytes cut]\n" + "y" * 10
+    # a header-like first line is only ours when its count is a count
+    odd = "[agent-trace: " + "9" * 5000 + " bytes cut]\nabc"
+    assert cut_to_tail(odd, 3).endswith("\nabc")
+
+
+LONG_COMMAND = CommandExecutionItem(
+    id="c", command="make", aggregated_output="€ output\n" * 4000, status="completed"
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(event=s.events, limit=st.sampled_from([0, 5, 40, 16 * 1024]))
+@example(event=ItemCompletedEvent(item=LONG_COMMAND), limit=40)
+@example(event=ItemCompletedEvent(item=LONG_COMMAND), limit=16 * 1024)
+@example(
+    event=ItemCompletedEvent(
+        item=ToolOutputItem(id="o", call_id="c", output="x" * 99, status="completed")
+    ),
+    limit=0,
+)
+def test_policy_capturing_all_is_idempotent(event: ThreadEvent, limit: int) -> None:
+    policy = PrivacyPolicy(capture="all", max_output_bytes=limit)
+    once = policy.apply(event)
+    assert policy.apply(once) == once
+
+
 FRAGMENTS = st.one_of(
     st.sampled_from([text for text, _ in PLANTED.values()]),
     st.sampled_from(SECRETS),
@@ -686,6 +824,63 @@ def test_findings_do_not_overlap_and_are_sorted(parts: list[str]) -> None:
         assert a.end <= b.start
     for f in found:
         assert 0 <= f.start < f.end <= len(text)
+
+
+GOOGLE_KEY = "AIza" + "G" * 35  # exactly as long as the pattern: a glued key is not eaten
+GLUED = (
+    f"keys {GOOGLE_KEY}{GOOGLE_KEY}{PLANTED['aws-access-key-id'][1]} and "
+    f"{PLANTED['slack-token'][1]}\nnext {GOOGLE_KEY}{GOOGLE_KEY}"
+)
+GLUED_REDACTED = (
+    "keys [REDACTED:google-api-key][REDACTED:google-api-key][REDACTED:aws-access-key-id] and "
+    "[REDACTED:slack-token]\nnext [REDACTED:google-api-key][REDACTED:google-api-key]"
+)
+
+
+def replaced(text: str, findings: list[Any]) -> str:
+    """``text`` with each finding's span replaced by its marker."""
+    out, last = [], 0
+    for f in findings:
+        out += [text[last : f.start], f"[REDACTED:{f.name}]"]
+        last = f.end
+    return "".join([*out, text[last:]])
+
+
+def test_glued_secrets_take_more_rounds() -> None:
+    redactor = Redactor()
+    assert len(redactor.findings(GLUED)) == 3  # the first round sees only some of them
+    redacted, found = redactor.redact_with_findings(GLUED)
+    assert redacted == redactor.redact(GLUED) == GLUED_REDACTED
+    assert [(f.name, GLUED[f.start : f.end]) for f in found] == [
+        ("google-api-key", GOOGLE_KEY),
+        ("google-api-key", GOOGLE_KEY),
+        ("aws-access-key-id", PLANTED["aws-access-key-id"][1]),
+        ("slack-token", PLANTED["slack-token"][1]),
+        ("google-api-key", GOOGLE_KEY),
+        ("google-api-key", GOOGLE_KEY),
+    ]
+    assert replaced(GLUED, found) == redacted
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(FRAGMENTS, max_size=8), glue=st.sampled_from(["", " ", "\n"]))
+@example(parts=[GOOGLE_KEY, GOOGLE_KEY, SECRETS[1]], glue="")
+@example(parts=["[REDACTED:jwt]", GOOGLE_KEY, GOOGLE_KEY], glue="")
+def test_findings_of_every_round_make_the_redacted_text(parts: list[str], glue: str) -> None:
+    """What ``trace redact-test`` lists is what redaction replaced, in every round:
+    replacing the spans it names gives the redacted text."""
+    text = glue.join(parts)
+    redactor = Redactor()
+    redacted, found = redactor.redact_with_findings(text)
+    assert redacted == redactor.redact(text)
+    for a, b in itertools.pairwise(found):
+        assert a.end <= b.start
+    for f in found:
+        assert 0 <= f.start < f.end <= len(text)
+    assert replaced(text, found) == redacted
+    first = redactor.findings(text)
+    assert set(first) <= set(found)
+    assert (redacted == text) == (found == [])
 
 
 # --------------------------------------------------------------------------- 5. config
@@ -846,6 +1041,40 @@ def test_redact_test_json(tmp_path: Path) -> None:
         assert text[f["start"] : f["end"]] in SECRETS
     none = json.loads(trace("redact-test", "x", "--format", "json").stdout)
     assert none == {"findings": [], "redacted": "x"}
+
+
+def test_redact_test_lists_the_findings_of_every_round(tmp_path: Path) -> None:
+    """Secrets glued together are found in later rounds; the listing shows them all, at
+    their places in the given text, and agrees with the redacted text it prints."""
+    data = json.loads(trace("redact-test", GLUED, "--format", "json", "-C", str(tmp_path)).stdout)
+    assert data["redacted"] == GLUED_REDACTED
+    assert [(f["pattern"], f["line"]) for f in data["findings"]] == [
+        ("google-api-key", 1),
+        ("google-api-key", 1),
+        ("aws-access-key-id", 1),
+        ("slack-token", 1),
+        ("google-api-key", 2),
+        ("google-api-key", 2),
+    ]
+    out, last = [], 0
+    for f in data["findings"]:
+        assert GLUED[f["start"] : f["end"]] in (GOOGLE_KEY, *SECRETS)
+        out += [GLUED[last : f["start"]], f"[REDACTED:{f['pattern']}]"]
+        last = f["end"]
+    assert "".join([*out, GLUED[last:]]) == data["redacted"]
+
+    result = trace("redact-test", GLUED, "-C", str(tmp_path))
+    assert result.stdout == GLUED_REDACTED + "\n"
+    assert result.stderr.splitlines() == [
+        "6 secrets redacted:",
+        f"  line 1: google-api-key ({len(GOOGLE_KEY)} characters)",
+        f"  line 1: google-api-key ({len(GOOGLE_KEY)} characters)",
+        "  line 1: aws-access-key-id (20 characters)",
+        f"  line 1: slack-token ({len(PLANTED['slack-token'][1])} characters)",
+        f"  line 2: google-api-key ({len(GOOGLE_KEY)} characters)",
+        f"  line 2: google-api-key ({len(GOOGLE_KEY)} characters)",
+    ]
+    assert result.stdout.count("[REDACTED:") == len(data["findings"])
 
 
 def test_redact_test_stdin_and_file(tmp_path: Path) -> None:

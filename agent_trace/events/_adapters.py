@@ -95,8 +95,12 @@ class Adapter:
         """The agent's own conversation / session / run id, once seen."""
 
     def translate(self, obj: dict[str, Any]) -> list[Translated]:
-        """The events for one source object (raises :class:`AdapterError`)."""
-        record = parse_record(obj)
+        """The events for one source object (raises :class:`AdapterError`, with the JSON
+        path of the offending field, for an object its format does not allow)."""
+        try:
+            record = parse_record(obj)
+        except EventDecodeError as exc:
+            raise AdapterError(exc.message, exc.path) from None
         ts = None
         if isinstance(record, EventEnvelope):
             event, ts = record.event, record.ts

@@ -9,6 +9,7 @@ error messages, and any captured kind) has secrets replaced by ``[REDACTED:<name
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from collections.abc import Iterable, Mapping
@@ -203,6 +204,13 @@ def _span(match: re.Match[str], group: int) -> tuple[int, int]:
     return -1, -1
 
 
+def _growth_before(ends: list[int], growth: list[int], position: int) -> int:
+    """How much longer a round made its text before ``position`` of its output (outside
+    its markers): the growth at the last marker ending at or before it."""
+    index = bisect.bisect_right(ends, position)
+    return growth[index - 1] if index else 0
+
+
 @attrs.frozen
 class Finding:
     """One secret found: the pattern's name and where (character offsets)."""
@@ -273,19 +281,41 @@ class Redactor:
         Redacted again until nothing more is found (at most a few rounds): a secret
         whose start was glued to another one (no word boundary left) shows once its
         neighbour is a marker, and redacting the result changes nothing."""
+        return self.redact_with_findings(text)[0]
+
+    def redact_with_findings(self, text: str) -> tuple[str, list[Finding]]:
+        """What :meth:`redact` gives, and every secret it replaced, in every round, at
+        its place in ``text`` (sorted, without overlaps): replacing each finding's span of
+        ``text`` by ``[REDACTED:<name>]`` gives the redacted text."""
+        everything: list[Finding] = []
+        # Per earlier round, oldest first: the end of each marker in that round's output
+        # and how much longer than the input the output is up to there.
+        rounds: list[tuple[list[int], list[int]]] = []
         for _ in range(_MAX_ROUNDS):
             found = self.findings(text) if text else []
             if not found:
-                return text
-            out: list[str] = []
-            last = 0
+                break
             for f in found:
+                start, end = f.start, f.end
+                for ends, growth in reversed(rounds):  # a finding never touches a marker
+                    start -= _growth_before(ends, growth, start)
+                    end -= _growth_before(ends, growth, end)
+                everything.append(Finding(f.name, start, end))
+            out: list[str] = []
+            ends, growth = [], []
+            last = grown = 0
+            for f in found:
+                marker = f"[REDACTED:{f.name}]"
                 out.append(text[last : f.start])
-                out.append(f"[REDACTED:{f.name}]")
+                out.append(marker)
                 last = f.end
+                grown += len(marker) - (f.end - f.start)
+                ends.append(f.end + grown)
+                growth.append(grown)
             out.append(text[last:])
             text = "".join(out)
-        return text
+            rounds.append((ends, growth))
+        return text, sorted(everything, key=lambda f: f.start)
 
     def redact_value(self, value: Any) -> Any:
         """Strings anywhere in a JSON-like value redacted (keys too)."""
@@ -304,16 +334,31 @@ class Redactor:
 # --------------------------------------------------------------------------- cutting
 
 
+_CUT_LINE = re.compile(r"\[agent-trace: ([0-9]{1,3}(?:,[0-9]{3}){0,6}) bytes cut\]\n")
+
+
 def cut_to_tail(text: str, max_bytes: int) -> str:
     """``text`` if its UTF-8 form fits in ``max_bytes``, else its last ``max_bytes``
-    bytes (whole characters) after a line saying how much was cut."""
+    bytes (whole characters) after a line saying how much was cut.
+
+    A text this already cut is measured without that line (the line then counts both
+    cuts): cutting again to the same size changes nothing, so a policy applied twice
+    (the recorder's, then an emitter's) gives what it gives once."""
     data = text.encode("utf-8", "surrogatepass")
     if max_bytes < 0 or len(data) <= max_bytes:
         return text
+    before = 0
+    line = _CUT_LINE.match(text)
+    if line is not None:
+        before = int(line.group(1).replace(",", ""))
+        data = text[line.end() :].encode("utf-8", "surrogatepass")
+        if len(data) <= max_bytes:
+            return text
     start = len(data) - max_bytes
     while start < len(data) and (data[start] & 0xC0) == 0x80:  # not inside a character
         start += 1
-    return f"[agent-trace: {start:,} bytes cut]\n" + data[start:].decode("utf-8", "surrogatepass")
+    tail = data[start:].decode("utf-8", "surrogatepass")
+    return f"[agent-trace: {before + start:,} bytes cut]\n" + tail
 
 
 # --------------------------------------------------------------------------- the policy
