@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +36,7 @@ from ._blame_hunks import (
     restrict,
 )
 from ._git import GitCommandError, Started
+from ._git import blob_id as blob_id_of
 from ._hashing import split_lines
 
 if TYPE_CHECKING:  # loaded when a blame is labelled, not when it comes from the cache
@@ -276,6 +276,7 @@ def blame_file(
         the file's lines among them, which the labelling then needs."""
         nonlocal preloaded, matches
         if whole:
+            from . import _lines, _lookup, _pending  # noqa: F401 (loaded now, used after git)
             from ._anchors import ContentIndex
 
             preloaded = list(store.records())
@@ -367,23 +368,35 @@ class _State:
 
 
 def _read_state(store: TraceStore, path: str, revision: str | None) -> _State:
-    """One ``git cat-file`` for the commit, the blob and the notes' tip."""
+    """One ``git cat-file`` for the commit, the blob and the notes' tip (for a revision,
+    one for their sizes and one for the blob). A file too large to attribute is refused
+    (:class:`~agent_trace._files.TooLarge`) before it is read."""
     git = store.repository.git
     cacheable = "\n" not in path and "\r" not in path
     notes_ref = [store.notes.ref] if store.notes is not None and cacheable else []
     if revision is not None:
         if not cacheable:
+            proc = git.run("cat-file", "-s", f"{revision}:{path}", ok_codes=(0, 128))
+            if proc.returncode != 0:
+                raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
+            _refuse_too_large(path, int(proc.stdout))
             proc = git.run("cat-file", "blob", f"{revision}:{path}", ok_codes=(0, 128))
             if proc.returncode != 0:
                 raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
             return _State(revision, "", proc.stdout, True, None, False)
-        blob, *notes = git.batch([f"{revision}:{path}", *notes_ref])
-        if blob is None or blob[1] != "blob":
+        from ._commits import object_sizes
+
+        sized, *tips = object_sizes(git, [f"{revision}:{path}", *notes_ref])
+        if sized is None or sized[1] != "blob":
             raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
-        tip = notes[0][0] if notes and notes[0] is not None else None
-        return _State(revision, blob[0], blob[2], True, tip, True)
+        _refuse_too_large(path, sized[2])
+        content = git.read_blobs([sized[0]]).get(sized[0])
+        if content is None:
+            raise FileNotFoundError(f"{path}: no such file in commit {revision[:12]}")
+        tip = tips[0][0] if tips and tips[0] is not None else None
+        return _State(revision, sized[0], content, True, tip, True)
     try:
-        content = (store.root / path).read_bytes()
+        content = _read_work_tree_file(store.root / path, path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file in the work tree") from None
     except IsADirectoryError:
@@ -394,16 +407,26 @@ def _read_state(store: TraceStore, path: str, revision: str | None) -> _State:
     commit = head[0] if head is not None and head[1] == "commit" else None
     blob_id = blob[0] if blob is not None and blob[1] == "blob" and commit else None
     tip = notes[0][0] if notes and notes[0] is not None else None
-    clean = blob_id is not None and _blob_id(content, len(blob_id)) == blob_id
+    clean = blob_id is not None and blob_id_of(content, len(blob_id)) == blob_id
     return _State(commit, blob_id, content, clean, tip, True)
 
 
-def _blob_id(content: bytes, width: int) -> str:
-    """The id git gives ``content`` as a blob (SHA-1, or SHA-256 for 64 digits)."""
-    digest = hashlib.sha256() if width == 64 else hashlib.sha1()
-    digest.update(b"blob %d\0" % len(content))
-    digest.update(content)
-    return digest.hexdigest()
+def _refuse_too_large(path: str, size: int) -> None:
+    """Raise :class:`~agent_trace._files.TooLarge` (a ``ValueError``) for a file over
+    ``_files.MAX_ATTRIBUTED_BYTES``: it is not blamed."""
+    from . import _files
+
+    if _files.over_limit(size):
+        raise _files.TooLarge(path, size)
+
+
+def _read_work_tree_file(full: Path, path: str) -> bytes:
+    """The contents of ``full``, refused before reading when it is too large."""
+    with open(full, "rb") as f:
+        _refuse_too_large(path, os.fstat(f.fileno()).st_size)
+        content = f.read()
+    _refuse_too_large(path, len(content))  # it grew meanwhile
+    return content
 
 
 def _generation(store: TraceStore, state: _State) -> str:
@@ -616,37 +639,46 @@ def _from_labels(
             )
 
 
-def _committed(hunk: Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> Iterator[BlameLine]:
+def _committed(hunk: Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> list[BlameLine]:
     """The lines of one blame hunk, labelled by the records of the hunk's commit."""
-    has_records = lookup.has_records(hunk.commit)
-    table = lookup.lines(hunk.commit, hunk.orig_path) if has_records else {}
+    commit, path = hunk.commit, hunk.orig_path
+    has_records = lookup.has_records(commit)
+    table = lookup.lines(commit, path) if has_records else {}
     missing = "not-in-record" if has_records else "no-record"
+    label = lookup.label
     count = len(lines)
-    for k in range(hunk.count):
-        final = hunk.final_line + k
-        orig = hunk.orig_line + k
+    delta = hunk.orig_line - hunk.final_line
+    out: list[BlameLine] = []
+    append = out.append
+    for final in range(hunk.final_line, hunk.final_line + hunk.count):
+        orig = final + delta
         text = lines[final - 1] if final <= count else b""
         hit = table.get(orig)
         if hit is None:
-            yield BlameLine(
-                line=final,
-                commit=hunk.commit,
-                orig_line=orig,
-                orig_path=hunk.orig_path,
-                type="unknown",
-                evidence=missing,
-                text=text,
+            append(
+                BlameLine(
+                    line=final,
+                    commit=commit,
+                    orig_line=orig,
+                    orig_path=path,
+                    type="unknown",
+                    evidence=missing,
+                    text=text,
+                )
             )
-            continue
-        yield BlameLine(
-            line=final,
-            commit=hunk.commit,
-            orig_line=orig,
-            orig_path=hunk.orig_path,
-            text=text,
-            hit=hit,
-            **lookup.label(hit),
-        )
+        else:
+            append(
+                BlameLine(
+                    line=final,
+                    commit=commit,
+                    orig_line=orig,
+                    orig_path=path,
+                    text=text,
+                    hit=hit,
+                    **label(hit),
+                )
+            )
+    return out
 
 
 def blame_many(

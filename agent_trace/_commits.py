@@ -8,18 +8,21 @@ from collections.abc import Sequence
 
 import attrs
 
+from . import _files
 from ._git import Git
 from ._lines import is_binary
 
 __all__ = [
     "FileDiff",
     "LoggedCommit",
+    "blob_sizes",
     "commit_parents",
     "diff_commit",
     "diff_commits",
     "line_runs",
     "log_diffs",
     "merge_added",
+    "object_sizes",
     "parents_of",
     "text_files",
     "tree_files",
@@ -71,7 +74,7 @@ def parents_of(git: Git, commits: Sequence[str]) -> dict[str, list[str]]:
 def diff_commit(git: Git, commit: str, parent: str | None) -> list[FileDiff]:
     """The files ``commit`` changed against ``parent`` (``None``: a root commit, against
     the empty tree), with renames detected (``-M``)."""
-    args = ["diff-tree", "--no-commit-id", *_DIFF_OPTIONS]
+    args = [*_big_files(), "diff-tree", "--no-commit-id", *_DIFF_OPTIONS]
     if parent is None:
         args += ["--root", commit]
     else:
@@ -90,7 +93,13 @@ def diff_commits(
         return {}
     text = "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in wanted)
     out = git.run(
-        "diff-tree", "--stdin", "--always", "--root", *_DIFF_OPTIONS, input=text.encode()
+        *_big_files(),
+        "diff-tree",
+        "--stdin",
+        "--always",
+        "--root",
+        *_DIFF_OPTIONS,
+        input=text.encode(),
     ).stdout
     result: dict[tuple[str, str | None], list[FileDiff]] = {}
     pos = 0
@@ -127,6 +136,42 @@ _DIFF_OPTIONS = (
     "--src-prefix=a/",
     "--dst-prefix=b/",
 )
+
+
+def _big_files() -> tuple[str, str]:
+    """Git options making diffs treat files too large to attribute as binary: git
+    neither prints their lines (a 100 MB file would be a 100 MB patch) nor reads them
+    whole for that (``core.bigFileThreshold``). Such files get ``binary`` set;
+    :func:`object_sizes` tells them from real binary files."""
+    return ("-c", f"core.bigFileThreshold={_files.MAX_ATTRIBUTED_BYTES}")
+
+
+def object_sizes(git: Git, names: Sequence[str]) -> list[tuple[str, str, int] | None]:
+    """``(id, type, size)`` of the objects ``names`` name (SHAs, ``rev:path``...), in
+    order, with one ``git cat-file --batch-check`` (nothing read); ``None`` for a name
+    that is missing. Names may not contain newlines."""
+    if not names:
+        return []
+    text = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
+    lines = git.run("cat-file", "--batch-check", input=text).stdout.split(b"\n")
+    found: list[tuple[str, str, int] | None] = []
+    for line in lines[: len(names)]:
+        fields = line.split(b" ")
+        if len(fields) == 3 and fields[2].isdigit():
+            found.append((fields[0].decode(), fields[1].decode(), int(fields[2])))
+        else:  # "<name> missing" / "ambiguous"
+            found.append(None)
+    return found
+
+
+def blob_sizes(git: Git, shas: Sequence[str]) -> dict[str, int]:
+    """The sizes of the blobs ``shas`` (those that exist), from :func:`object_sizes`."""
+    wanted = list(dict.fromkeys(shas))
+    return {
+        sha: found[2]
+        for sha, found in zip(wanted, object_sizes(git, wanted), strict=True)
+        if found is not None and found[1] == "blob"
+    }
 
 
 def _parse_diff(data: bytes) -> list[FileDiff]:
@@ -245,11 +290,16 @@ def text_files(
     git: Git, revision: str, prefixes: Sequence[str] = ()
 ) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
     """``(path, content)`` of the text files of ``revision`` under ``prefixes`` (one
-    ``ls-tree`` and one ``cat-file --batch``), and ``(path, reason)`` of those skipped
-    (binary, not a regular file)."""
+    ``ls-tree``, one ``cat-file --batch-check`` and one ``cat-file --batch``), and
+    ``(path, reason)`` of those skipped (binary, too large to attribute: never read, not
+    a regular file)."""
     files, others = tree_files(git, revision)
     files = [f for f in files if under(f[0], prefixes)]
     skipped = [(p, "not a regular file") for p in others if under(p, prefixes)]
+    sizes = blob_sizes(git, [blob for _, blob in files])
+    too_large = {p for p, b in files if _files.over_limit(sizes.get(b))}
+    skipped += [(p, _files.over_limit_reason()) for p, _ in files if p in too_large]
+    files = [(p, b) for p, b in files if p not in too_large]
     blobs = git.read_blobs([blob for _, blob in files])
     texts = []
     for path, blob in files:
@@ -301,6 +351,7 @@ def log_diffs(git: Git, revisions: Sequence[str]) -> list[LoggedCommit]:
     """The commits ``git rev-list REVISIONS`` lists (oldest first, parents before
     children) with their diffs, from one ``git log`` process."""
     data = git.run(
+        *_big_files(),
         "log",
         "--reverse",
         "--topo-order",

@@ -14,9 +14,13 @@ from pathlib import Path
 __all__ = [
     "MAX_ATTRIBUTED_BYTES",
     "LockTimeout",
+    "TooLarge",
     "append_lines",
     "atomic_write",
+    "format_size",
     "locked",
+    "over_limit",
+    "over_limit_reason",
     "read_regular",
 ]
 
@@ -28,7 +32,39 @@ if _HAVE_FLOCK:
 
 
 MAX_ATTRIBUTED_BYTES = 64 * 1024 * 1024
-"""Files larger than this are not read to be attributed."""
+"""Files larger than this are not read to be attributed (nor linked, nor blamed). Read
+it as ``_files.MAX_ATTRIBUTED_BYTES`` at call time, as the helpers below do."""
+
+
+def over_limit(size: int | None) -> bool:
+    """Whether a file of ``size`` bytes (``None``: unknown) is too large to attribute."""
+    return size is not None and size > MAX_ATTRIBUTED_BYTES
+
+
+def format_size(size: int) -> str:
+    """``size`` bytes for people: ``64 MiB``, ``100.0 MiB``, ``1.5 KiB``, ``900 bytes``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def over_limit_reason() -> str:
+    """Why a file too large to attribute is skipped (``LinkResult.skipped``, reports)."""
+    return f"over {format_size(MAX_ATTRIBUTED_BYTES)}"
+
+
+class TooLarge(ValueError):
+    """A file too large to attribute (over :data:`MAX_ATTRIBUTED_BYTES`) was to be read."""
+
+    def __init__(self, path: str, size: int, action: str = "not blamed") -> None:
+        limit = format_size(MAX_ATTRIBUTED_BYTES)
+        shown = format_size(size)
+        if shown.replace(".0 ", " ") == limit:  # "64.0 MiB" next to a limit of 64 MiB
+            shown = f"{size:,} bytes"
+        super().__init__(f"{path}: {shown}, over agent-trace's limit of {limit}; {action}")
+        self.path = path
+        self.size = size
 
 
 class LockTimeout(OSError):

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import attrs
 
-from ._files import MAX_ATTRIBUTED_BYTES, atomic_write, read_regular
+from . import _files
+from ._files import atomic_write, read_regular
 from ._lines import line_keys, split_lines
 from ._pending import PendingState, carry_labels
 from ._runs import RunStatus
@@ -161,7 +162,7 @@ def _pending(store: TraceStore, pending: PendingState, cutoff: float, report: Gc
             if (_epoch(known.updated_at) or 0.0) >= cutoff:
                 continue
             try:
-                content = read_regular(store.root / known.path, MAX_ATTRIBUTED_BYTES)
+                content = read_regular(store.root / known.path, _files.MAX_ATTRIBUTED_BYTES)
             except OSError:
                 continue
             if content is not None:

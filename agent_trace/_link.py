@@ -27,9 +27,11 @@ from typing import Any
 
 import attrs
 
+from . import _files
 from ._anchors import ANCHOR_CONFIDENCE, ContentIndex, anchor_keys, range_anchors
 from ._commits import (
     FileDiff,
+    blob_sizes,
     commit_parents,
     diff_commit,
     diff_commits,
@@ -89,7 +91,8 @@ class LinkResult:
     mixed_lines: int = 0
     unknown_lines: int = 0
     skipped: tuple[tuple[str, str], ...] = ()
-    """``(path, reason)`` of files not attributed (binary files, submodules)."""
+    """``(path, reason)`` of files not attributed (binary files, submodules, files too
+    large to attribute: ``over 64 MiB``)."""
 
 
 @functools.cache
@@ -153,7 +156,8 @@ def _label_of(hit: Hit, origin: str | None, *, evidence: str | None = None) -> L
 class LinkSources:
     """What linking reads besides the commit itself, loaded when first needed and
     shared by the commits of one batch (a rebase links many): every record, for
-    content anchoring, and the changes of the commits being rewritten."""
+    content anchoring, and the changes of the commits being rewritten. Blobs too large to
+    attribute (``_files.MAX_ATTRIBUTED_BYTES``) are never read: their sizes come first."""
 
     def __init__(self, store: TraceStore, rewritten: Iterable[str] = ()) -> None:
         self.store = store
@@ -165,6 +169,7 @@ class LinkSources:
         self._parents: dict[str, list[str]] = {}
         self._diffs: dict[tuple[str, str | None], list[FileDiff]] = {}
         self._blobs: dict[str, bytes] = {}
+        self._sizes: dict[str, int] = {}
         self.recover_windows = True
         self._shallow: frozenset[str] | None = None
         """Whether the first link of the batch recovers cut-off edit windows first."""
@@ -207,12 +212,23 @@ class LinkSources:
         return found
 
     def blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        """The contents of blobs, read once per batch."""
+        """The contents of blobs, read once per batch; blobs too large to attribute are
+        left out (not read)."""
         wanted = list(dict.fromkeys(shas))
         missing = [sha for sha in wanted if sha not in self._blobs]
         if missing:
-            self._blobs.update(self.store.repository.git.read_blobs(missing))
+            sizes = self.sizes(missing)
+            small = [sha for sha in missing if not _files.over_limit(sizes.get(sha))]
+            self._blobs.update(self.store.repository.git.read_blobs(small))
         return {sha: self._blobs[sha] for sha in wanted if sha in self._blobs}
+
+    def sizes(self, shas: Iterable[str]) -> dict[str, int]:
+        """The sizes of blobs (one ``git cat-file --batch-check`` for those not known)."""
+        wanted = list(dict.fromkeys(shas))
+        missing = [sha for sha in wanted if sha not in self._sizes]
+        if missing:
+            self._sizes.update(blob_sizes(self.store.repository.git, missing))
+        return {sha: self._sizes[sha] for sha in wanted if sha in self._sizes}
 
     def forget_files(self) -> None:
         """Drop the file contents read so far (between chunks of a long rewrite)."""
@@ -330,6 +346,7 @@ class _Linker:
         """Of ``wanted`` (lines a person wrote), those that edit an agent's line of
         ``parent`` and keep most of its text: ``mixed``, with the agent's model id."""
         from ._blame import blame_file
+        from ._files import TooLarge
 
         hunks = [
             h for h in d.hunks
@@ -339,13 +356,16 @@ class _Linker:
             return {}
         first = min(h[0] for h in hunks)
         last = max(h[0] + h[1] - 1 for h in hunks)
-        blamed = blame_file(
-            self.store,
-            d.old_path,
-            revision=parent,
-            line_range=(first, last),
-            content_index=self.sources.content,
-        )
+        try:
+            blamed = blame_file(
+                self.store,
+                d.old_path,
+                revision=parent,
+                line_range=(first, last),
+                content_index=self.sources.content,
+            )
+        except TooLarge:  # the parent's version is too large to attribute: no AI lines
+            return {}
         old = {b.line: b for b in blamed.lines if b.type in ("ai", "mixed") and b.model_id}
         out: dict[int, Label] = {}
         for old_start, old_count, new_start, new_count in hunks:
@@ -447,16 +467,30 @@ def _link_commit(
             recover_windows(pending, store.root)
         windows = WindowJournal(pending).open_windows()
     linker = _Linker(sources, commit, rewritten_from)
+    # Sizes first (one git process): a file too large to attribute is never read. Git's
+    # diff shows such a file as binary (``_commits``); its sizes say which it is.
+    sizes = sources.sizes(
+        blob
+        for d in diffs
+        if d.new_path is not None and not d.submodule and (d.added or d.binary)
+        for blob in (d.new_blob, d.old_blob if d.binary else None)
+        if blob
+    )
+    skipped = tuple(
+        (d.new_path, reason)
+        for d in diffs
+        if d.new_path is not None and (reason := _skip_reason(d, sizes)) is not None
+    )
     wanted = [
         d
         for d in diffs
-        if d.new_path is not None and d.added and not d.binary and not d.submodule and d.new_blob
+        if d.new_path is not None
+        and d.added
+        and not d.binary
+        and not d.submodule
+        and d.new_blob
+        and not _files.over_limit(sizes.get(d.new_blob))
     ]
-    skipped = tuple(
-        (d.new_path or d.old_path or "?", "binary" if d.binary else "submodule")
-        for d in diffs
-        if (d.binary or d.submodule) and d.new_path is not None
-    )
     blobs = sources.blobs(d.new_blob for d in wanted if d.new_blob)
     files: list[TraceFile] = []
     details: list[dict[str, Any]] = []
@@ -523,6 +557,22 @@ def _link_commit(
         unknown_lines=counts["unknown"],
         skipped=skipped,
     )
+
+
+def _skip_reason(d: FileDiff, sizes: dict[str, int]) -> str | None:
+    """Why the file of ``d`` is not attributed (``None``: it is): ``binary``,
+    ``submodule``, or too large (``over 64 MiB``, in this commit or in the parent: git
+    did not diff it)."""
+    too_large = d.new_blob is not None and _files.over_limit(sizes.get(d.new_blob))
+    if d.binary:
+        if too_large:
+            return _files.over_limit_reason()
+        if d.old_blob and _files.over_limit(sizes.get(d.old_blob)):
+            return f"{_files.over_limit_reason()} in the parent"
+        return "binary"
+    if d.submodule:
+        return "submodule"
+    return _files.over_limit_reason() if too_large and d.added else None
 
 
 def _labels(

@@ -27,9 +27,10 @@ from typing import Any, TypeVar
 
 import attrs
 
+from . import _files
 from ._blame import work_tree_file
 from ._config import load_limits, load_privacy
-from ._files import MAX_ATTRIBUTED_BYTES, read_regular
+from ._files import read_regular
 from ._git import GitError, Repository
 from ._lines import align, is_binary, line_keys, pair_edits, split_lines, unmatched_gaps
 from ._link import LinkResult, link_commit
@@ -97,7 +98,7 @@ class _Snapshot:
 
 
 def _read(path: Path) -> bytes | None:
-    return read_regular(path, MAX_ATTRIBUTED_BYTES)
+    return read_regular(path, _files.MAX_ATTRIBUTED_BYTES)
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -748,7 +749,7 @@ class Recorder:
             log.warning(
                 "agent-trace: %s is over %d bytes or not a regular file; not attributed",
                 path,
-                MAX_ATTRIBUTED_BYTES,
+                _files.MAX_ATTRIBUTED_BYTES,
             )
             pending.delete(path)
             return FileUpdateChange(

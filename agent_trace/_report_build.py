@@ -11,12 +11,14 @@ from ._blame import BlameLine, blame_many
 from ._commits import (
     FileDiff,
     LoggedCommit,
+    blob_sizes,
     diff_commit,
     log_diffs,
     merge_added,
     text_files,
     under,
 )
+from ._files import over_limit, over_limit_reason
 from ._git import BadRevision, Git
 from ._lines import is_binary, split_lines
 from ._lookup import Hit, RecordLookup
@@ -186,12 +188,19 @@ def _range(
     ]
     new_blobs = [d.new_blob for d in diffs if d.new_blob and under(d.new_path, prefixes)]
     old_blobs = [d.old_blob for d in diffs if d.old_blob and under(d.old_path, prefixes)]
-    blobs = git.read_blobs(sorted(set(new_blobs) | set(old_blobs)))
+    # Sizes first: files too large to attribute are skipped, never read.
+    sizes = blob_sizes(git, sorted(set(new_blobs) | set(old_blobs)))
+    blobs = git.read_blobs(sorted(b for b in sizes if not over_limit(sizes[b])))
     skipped: list[tuple[str, str]] = []
     tip_texts: list[tuple[str, bytes]] = []
     base_texts: list[tuple[str, bytes]] = []
     removed_ranges: dict[str, list[tuple[int, int]]] = {}
     for d in diffs:
+        if over_limit(sizes.get(d.new_blob or "")) or over_limit(sizes.get(d.old_blob or "")):
+            too_large = over_limit(sizes.get(d.new_blob or ""))
+            reason = over_limit_reason() if too_large else f"{over_limit_reason()} at the base"
+            skipped.append((d.new_path or d.old_path or "", reason))
+            continue
         new = blobs.get(d.new_blob or "", b"")
         old = blobs.get(d.old_blob or "", b"")
         if d.binary or is_binary(new) or is_binary(old):
@@ -299,7 +308,8 @@ def _changes(
             labels[(commit.sha, d.new_path)] = found
             if d.new_blob and any(h is None or h.type == "unknown" for h in found.values()):
                 needs_content.add(d.new_blob)
-    blobs = git.read_blobs(sorted(needs_content)) if needs_content else {}
+    sizes = blob_sizes(git, sorted(needs_content)) if needs_content else {}
+    blobs = git.read_blobs(sorted(b for b in sizes if not over_limit(sizes[b])))
     out = []
     for commit, files in per_commit:
         added = Tally()

@@ -106,7 +106,7 @@ def report_table(
     if report.total.models:
         out.append(f"  models:  {_models(report.total, limit=8)}")
     if report.skipped:
-        out.append(f"  not counted: {len(report.skipped)} binary or non-regular file(s)")
+        out.append(f"  not counted: {len(report.skipped)} binary, too large or non-regular file(s)")
     groups = report.groups(by, depth=depth)
     shown = groups[:top] if top is not None else groups
     out.append("")

@@ -24,7 +24,8 @@ import attrs
 import mmh3
 import orjson
 
-from ._files import MAX_ATTRIBUTED_BYTES, atomic_write, read_regular
+from . import _files
+from ._files import atomic_write, read_regular
 from ._lines import align, is_binary, line_keys, split_lines
 from ._pending import Label, PendingFile, PendingState, carry_labels, decode_keys, encode_keys
 from ._process import Owner
@@ -149,7 +150,7 @@ def _recover_file(pending: PendingState, root: Path, path: str, window: Window, 
     if path.startswith("/") or ".." in Path(path).parts:
         return  # journal entries are written with repository-relative paths only
     try:
-        content = read_regular(root / path, MAX_ATTRIBUTED_BYTES)
+        content = read_regular(root / path, _files.MAX_ATTRIBUTED_BYTES)
     except OSError:
         return
     if content is None or is_binary(content):

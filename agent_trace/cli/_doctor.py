@@ -53,7 +53,9 @@ def _run(rev: str, paths: tuple[str, ...], fmt: str, repo: Path) -> None:
             if kinds:
                 click.echo(f"  by contributor: {kinds}")
             if report.skipped:
-                click.echo(f"  not counted: {len(report.skipped)} binary or non-regular file(s)")
+                click.echo(
+                    f"  not counted: {len(report.skipped)} binary, too large or non-regular file(s)"
+                )
         if not found:
             click.echo(click.style("no problems found", fg="green"))
         for problem in found:
