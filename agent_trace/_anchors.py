@@ -63,9 +63,16 @@ _KEYWORDS = frozenset(
 )
 
 
+_LONG_NAME = re.compile(rb"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]{3,}")
+"""A whole name of four characters or more: one that is not a keyword settles it."""
+
+
 def substantive(line: bytes) -> bool:
     """A line specific enough to anchor a match: four or more letters or digits outside
     the keywords every program repeats (``return None``, ``} else {`` are not)."""
+    for match in _LONG_NAME.finditer(line, 0, 400):  # most lines: one name is enough
+        if match.group() not in _KEYWORDS:
+            return True
     words = _WORD.findall(line, 0, 400)
     return sum(len(w) for w in words if w not in _KEYWORDS) >= 4
 
@@ -188,7 +195,10 @@ class ContentIndex:
         if not lines or not len(self):
             return out
         keys = anchor_keys(lines)
-        strong = [substantive(line) for line in lines]
+        by_key = self._by_key
+        # Only lines whose key is in a source can be in a run: the others need no test.
+        pairs = zip(keys, lines, strict=True)
+        strong = [key in by_key and substantive(line) for key, line in pairs]
         runs = [
             run
             for run in self._runs(keys, strong)
@@ -219,13 +229,16 @@ class ContentIndex:
         sources = self._sources
         accepted: list[tuple[int, int, int, int]] = []
         active: dict[tuple[int, int], int] = {}
-
-        def rare(key: int) -> bool:
-            return len(by_key.get(key, ())) <= _COMMON
+        # counted[i]: lines before line i that are substantive and rare in the sources
+        counted = [0] * (len(keys) + 1)
+        total = 0
+        for i, key in enumerate(keys):
+            if strong[i] and len(by_key.get(key, ())) <= _COMMON:
+                total += 1
+            counted[i + 1] = total
 
         def close(sid: int, pos: int, start: int, end: int) -> None:
-            count = sum(1 for i in range(start, end + 1) if strong[i] and rare(keys[i]))
-            if end > start and count >= _MIN_SUBSTANTIVE:
+            if end > start and counted[end + 1] - counted[start] >= _MIN_SUBSTANTIVE:
                 accepted.append((sid, pos - (end - start), start, end))
 
         for i, key in enumerate(keys):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import _started
 from ._blame_hunks import (
     DIFF_ALGORITHM,
     UNCOMMITTED,
@@ -35,7 +37,7 @@ from ._blame_hunks import (
     parse_incremental,
     restrict,
 )
-from ._git import GitCommandError, Started
+from ._git import GitCommandError, GitNotFound, Started
 from ._git import blob_id as blob_id_of
 from ._hashing import split_lines
 
@@ -519,44 +521,33 @@ def _uncached_blame(
         return [Hunk(UNCOMMITTED, 1, 1, count, path)] if count else []
 
 
-SPLIT_MIN_COMMITS = 40
+SPLIT_MIN_COMMITS = _started.SPLIT_MIN_COMMITS
 """A whole-file blame of a commit is split in two when this many commits touched the
 file (and the machine has two cores or more)."""
-_SPLIT_LIST_SECONDS = 0.05
-_SPLIT_LIST_MAX = 10_000
 
 
 def _blame_commit(
     store: TraceStore, path: str, commit: str, during: Callable[[], None]
 ) -> list[Hunk]:
     """``git blame`` of the whole of ``path`` in ``commit``, on two cores when its
-    history is long: the newer half of the commits that touched it (``git blame
-    MIDDLE..COMMIT``) and the blame of the file in ``MIDDLE`` run side by side, and the
-    lines the first leaves at ``MIDDLE`` take their origin from the second. The answer
-    is the one plain ``git blame`` gives (blame passes lines from each commit to its
-    parents, one commit at a time); a history where the range stops anywhere but at
-    ``MIDDLE`` (a branch that forked before it) is blamed plainly.
+    history is long (``_started.start_blame``): the newer half of the commits that
+    touched it (``git blame MIDDLE..COMMIT``) and the blame of the file in ``MIDDLE``
+    run side by side, and the lines the first leaves at ``MIDDLE`` take their origin
+    from the second. The answer is the one plain ``git blame`` gives (blame passes lines
+    from each commit to its parents, one commit at a time); a history where the range
+    stops anywhere but at ``MIDDLE`` (a branch that forked before it) is blamed plainly.
 
-    The plain blame starts at once; the list of commits touching the file gets 50 ms
-    (a long history with few of them is cheaper to blame than to list)."""
-    if (os.cpu_count() or 1) < 2:
-        return _run_blame(store, path, commit, None, during)
-    git = store.repository.git
-    plain = _start_blame(store, path, commit)
-    listing = git.start(
-        "--literal-pathspecs", "rev-list", f"--max-count={_SPLIT_LIST_MAX}", commit, "--", path
-    )
-    touching: list[bytes] = []
-    if listing.finished(_SPLIT_LIST_SECONDS):
-        with contextlib.suppress(GitCommandError):
-            touching = listing.result().split()
-    listing.close()
-    if len(touching) < SPLIT_MIN_COMMITS:
-        return _finish_blame(plain, during)
-    plain.close()
-    middle = touching[len(touching) // 2].decode("ascii")
-    top = _start_blame(store, path, f"{middle}..{commit}")
-    bottom = _start_blame(store, path, middle)
+    ``trace blame`` may have started it already (``_started.start_early``)."""
+    started = _started.claim(store.root, commit, path)
+    if started is None:
+        try:
+            started = _started.start_blame(store.root, commit, path, SPLIT_MIN_COMMITS)
+        except _started.GitNotFound:
+            raise GitNotFound() from None
+    top, bottom, middle = started.top, started.bottom, started.middle
+    if started.plain is not None or top is None or bottom is None or middle is None:
+        assert started.plain is not None
+        return _finish_blame(started.plain, during)
     try:
         boundaries: set[str] = set()
         top_hunks = list(parse_incremental(_finish(top, during), boundaries=boundaries))
@@ -565,15 +556,13 @@ def _blame_commit(
         except GitCommandError:  # the file is not in MIDDLE: fine if no line stops there
             bottom_hunks = None
     finally:
-        top.close()
-        bottom.close()
+        started.close()
     composed = compose(top_hunks, middle, bottom_hunks, path) if boundaries <= {middle} else None
     return composed if composed is not None else _run_blame(store, path, commit, None, None)
 
 
 def _start_blame(store: TraceStore, path: str, revision: str) -> Started:
-    git = store.repository.git
-    return git.start("blame", "--incremental", DIFF_ALGORITHM, revision, "--", path)
+    return store.repository.git.start(*_started.blame_args(revision, path))
 
 
 def _finish(started: Started, during: Callable[[], None] | None) -> bytes:
@@ -614,9 +603,8 @@ _LABEL_FIELDS = ("type", "model_id", "trace_id", "conversation_url", "confidence
 def _labels(out: Sequence[BlameLine], generation: str) -> dict[str, Any]:
     """The labels of a blame, for the cache: a table of distinct labels, one index a line."""
     table: dict[tuple[Any, ...], int] = {}
-    per_line = [
-        table.setdefault(tuple(getattr(line, f) for f in _LABEL_FIELDS), len(table)) for line in out
-    ]
+    fields = operator.attrgetter(*_LABEL_FIELDS)
+    per_line = [table.setdefault(fields(line), len(table)) for line in out]
     return {"generation": generation, "labels": list(table), "line_labels": per_line}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +26,8 @@ from typing import Any
 
 import attrs
 import orjson
+
+from ._started import CACHE_DIRECTORY, DIFF_ALGORITHM, cache_path_dir, cached_commits
 
 __all__ = [
     "CACHE_DIRECTORY",
@@ -41,10 +42,6 @@ __all__ = [
 ]
 
 UNCOMMITTED = "0" * 40
-CACHE_DIRECTORY = "cache"
-DIFF_ALGORITHM = "--diff-algorithm=myers"
-"""Passed to every blame and to the diffs a blame is derived from, so a configured
-``diff.algorithm`` cannot make the two disagree."""
 _FORMAT = 1
 _MAX_ENTRIES_PER_PATH = 64
 
@@ -282,19 +279,16 @@ class BlameCache:
     def __init__(self, store_directory: Path, prepare: Callable[[], object] | None = None) -> None:
         """``prepare`` runs before the first write (the store creates and excludes its
         directory from git)."""
+        self.store_directory = store_directory
         self.directory = store_directory / CACHE_DIRECTORY / "blame"
         self._prepare = prepare
 
     def _path_dir(self, path: str) -> Path:
-        return self.directory / hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()
+        return Path(cache_path_dir(self.store_directory, path))
 
     def commits(self, path: str) -> set[str]:
         """The commits whose blame of ``path`` is cached."""
-        try:
-            names = os.listdir(self._path_dir(path))
-        except OSError:
-            return set()
-        return {n[:-5] for n in names if n.endswith(".json")}
+        return cached_commits(self.store_directory, path)
 
     def load(self, commit: str, path: str) -> dict[str, Any] | None:
         """The entry of (commit, path): ``hunks`` (a list of :class:`Hunk`) and, when

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
 
 import attrs
+
+from . import _started
+from ._started import GIT, Started
 
 __all__ = [
     "BadRevision",
@@ -84,10 +85,7 @@ IDENTITY_ENV = {  # who commits notes when the repository has no identity config
 }
 
 
-_GIT = ("git", "--no-optional-locks")
-"""Every git command we run: ``--no-optional-locks`` keeps ``git status`` and ``git diff``
-from refreshing the index, which takes ``index.lock`` and can make the user's own git
-command fail at that moment."""
+_GIT = GIT
 
 
 class Git:
@@ -274,54 +272,10 @@ class Git:
     def start(self, *args: str) -> Started:
         """Start ``git ARGS`` in the background, its output going to a temporary file
         (no pipe to drain: the caller works meanwhile); :meth:`Started.result` waits."""
-        out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Started)
-        err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
-            proc = subprocess.Popen([*_GIT, *args], cwd=self.cwd, stdout=out, stderr=err)
-        except FileNotFoundError:
-            out.close()
-            err.close()
+            return _started.start(self.cwd, args)
+        except _started.GitNotFound:
             raise GitNotFound() from None
-        return Started(args, proc, out, err)
-
-
-class Started:
-    """A git process running in the background (:meth:`Git.start`)."""
-
-    def __init__(
-        self, args: Sequence[str], proc: subprocess.Popen[bytes], out: IO[bytes], err: IO[bytes]
-    ) -> None:
-        self._args, self._proc, self._out, self._err = tuple(args), proc, out, err
-
-    def result(self, ok_codes: Iterable[int] = (0,)) -> bytes:
-        """Wait for the process; its standard output. Raises :class:`GitCommandError`."""
-        try:
-            code = self._proc.wait()
-            self._out.seek(0)
-            data = self._out.read()
-            if code not in tuple(ok_codes):
-                self._err.seek(0)
-                stderr = self._err.read().decode("utf-8", "replace")
-                raise GitCommandError(self._args, code, stderr)
-            return data
-        finally:
-            self.close()
-
-    def finished(self, timeout: float) -> bool:
-        """Whether the process ends within ``timeout`` seconds (it keeps running if not)."""
-        try:
-            self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-
-    def close(self) -> None:
-        """Stop the process if it still runs and drop its output."""
-        if self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._out.close()
-        self._err.close()
 
 
 @attrs.frozen

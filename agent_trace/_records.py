@@ -10,10 +10,11 @@ record read from JSON is written back with its own key order. Vendor data belong
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -246,7 +247,13 @@ def new_record(
 
 
 _structure = converter.get_structure_hook(TraceRecord)
-_unstructure = converter.get_unstructure_hook(TraceRecord)
+
+
+@functools.cache
+def _unstructure() -> Callable[[TraceRecord], Any]:
+    """The writer of records, made when the first record is written (readers such as
+    ``trace blame`` never need it)."""
+    return converter.get_unstructure_hook(TraceRecord)
 
 
 def structure_record(value: Any) -> TraceRecord:
@@ -289,7 +296,7 @@ def version_problem(version: str) -> str | None:
 
 def record_to_dict(record: TraceRecord) -> dict[str, Any]:
     """The JSON object of ``record`` (plain dicts, lists and scalars)."""
-    return _unstructure(record)  # type: ignore[no-any-return]
+    return _unstructure()(record)  # type: ignore[no-any-return]
 
 
 def record_from_json(data: bytes | str) -> TraceRecord:

@@ -188,6 +188,26 @@ def test_substantive_needs_four_letters_or_digits(line: bytes, expected: bool) -
     assert substantive(line) is expected
 
 
+_WORDS = (b"return", b"None", b"self", b"def", b"if", b"abcd", b"x1", b"9", b"_a", b"\xc3\xa9")
+_PIECES = st.one_of(
+    st.sampled_from(_WORDS), st.binary(max_size=6), st.sampled_from([b" ", b"(", b".", b"_"])
+)
+
+
+@given(st.lists(_PIECES, max_size=30).map(b"".join), st.integers(0, 60))
+@settings(max_examples=2000, deadline=None)
+def test_substantive_is_the_count_of_non_keyword_word_characters(line: bytes, pad: int) -> None:
+    """The fast path (one long name) agrees with the definition: the words of the first
+    400 bytes outside the keywords hold four or more characters."""
+    import re
+
+    from agent_trace._anchors import _KEYWORDS
+
+    line = b" " * (pad * 7) + line  # names cut at the 400th byte too
+    words = re.findall(rb"[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[\x80-\xff]+", line[:400])
+    assert substantive(line) is (sum(len(w) for w in words if w not in _KEYWORDS) >= 4)
+
+
 # --------------------------------------------------------------------------- encoding
 
 

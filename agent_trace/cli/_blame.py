@@ -127,10 +127,30 @@ def blame(
     after a squash-merge made by a hosting service); otherwise they are `unknown`.
     Uncommitted lines (no --rev) are attributed from the recorder's pending state.
     """
-    from agent_trace._blame import blame_file, check_not_nested, repo_relative
+    from agent_trace import _started
 
     path, explain_line = _explain_target(path, explain)
     line_range = (explain_line, explain_line) if explain_line else _line_range(lines)
+    if rev is None and line_range is None:
+        # git blame starts now, on the other core, while the rest loads (the blame
+        # claims it when it is the blame it needs, and stops it otherwise).
+        _started.start_early(repo, os.fspath(path))
+    try:
+        _blame(path, rev, line_range, explain_line, fmt, repo)
+    finally:
+        _started.discard()
+
+
+def _blame(
+    path: Path,
+    rev: str | None,
+    line_range: tuple[int, int] | None,
+    explain_line: int | None,
+    fmt: BlameFormat,
+    repo: Path,
+) -> None:
+    from agent_trace._blame import blame_file, check_not_nested, repo_relative
+
     with repo_errors():
         store = open_store(repo)
         try:

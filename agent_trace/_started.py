@@ -1,0 +1,271 @@
+"""Git processes running in the background, and the early start of a cold ``trace blame``.
+
+Standard library only (no attrs, no click): ``trace blame`` calls :func:`start_early`
+before it imports the rest of agent-trace, so that ``git blame`` runs on one core while
+Python loads on the other. What it starts is claimed by the blame (``_blame``) when it
+is exactly what the blame would start itself (same repository, commit and path), and
+stopped otherwise: starting early never changes an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from typing import IO
+
+__all__ = [
+    "CACHE_DIRECTORY",
+    "DIFF_ALGORITHM",
+    "GIT",
+    "SPLIT_MIN_COMMITS",
+    "BlameStart",
+    "Started",
+    "blame_args",
+    "cached_commits",
+    "claim",
+    "discard",
+    "start",
+    "start_blame",
+    "start_early",
+]
+
+GIT = ("git", "--no-optional-locks")
+"""Every git command we run: ``--no-optional-locks`` keeps ``git status`` and ``git diff``
+from refreshing the index, which takes ``index.lock`` and can make the user's own git
+command fail at that moment."""
+
+DIFF_ALGORITHM = "--diff-algorithm=myers"
+"""Passed to every blame and to the diffs a blame is derived from, so a configured
+``diff.algorithm`` cannot make the two disagree."""
+
+_SPLIT_LIST_MAX = 10_000
+"""How many commits touching a file are listed to split its blame in two."""
+
+CACHE_DIRECTORY = "cache"
+"""The caches' directory in ``.agent-trace/``."""
+
+
+class GitNotFound(Exception):  # re-raised as ``_git.GitNotFound`` by the callers
+    """``git`` is not installed."""
+
+
+class Started:
+    """A git process running in the background, its output going to a temporary file
+    (no pipe to drain: the caller works meanwhile)."""
+
+    def __init__(
+        self, args: Sequence[str], proc: subprocess.Popen[bytes], out: IO[bytes], err: IO[bytes]
+    ) -> None:
+        self._args, self._proc, self._out, self._err = tuple(args), proc, out, err
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The arguments after ``git`` (and ``--no-optional-locks``)."""
+        return self._args
+
+    def result(self, ok_codes: Iterable[int] = (0,)) -> bytes:
+        """Wait for the process; its standard output. Raises ``_git.GitCommandError``."""
+        try:
+            code = self._proc.wait()
+            self._out.seek(0)
+            data = self._out.read()
+            if code not in tuple(ok_codes):
+                self._err.seek(0)
+                stderr = self._err.read().decode("utf-8", "replace")
+                from ._git import GitCommandError
+
+                raise GitCommandError(self._args, code, stderr)
+            return data
+        finally:
+            self.close()
+
+    def finished(self, timeout: float) -> bool:
+        """Whether the process ends within ``timeout`` seconds (it keeps running if not)."""
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop the process if it still runs and drop its output."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._err.close()
+
+
+def start(cwd: str | os.PathLike[str], args: Sequence[str]) -> Started:
+    """Start ``git ARGS`` in ``cwd``; raises :class:`GitNotFound`."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Started)
+    err = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        proc = subprocess.Popen([*GIT, *args], cwd=cwd, stdout=out, stderr=err)
+    except FileNotFoundError:
+        out.close()
+        err.close()
+        raise GitNotFound() from None
+    return Started(args, proc, out, err)
+
+
+def blame_args(revision: str, path: str) -> tuple[str, ...]:
+    """The ``git blame`` of the whole of ``path`` at ``revision`` (a commit or a range)."""
+    return ("blame", "--incremental", DIFF_ALGORITHM, revision, "--", path)
+
+
+def listing_args(commit: str, path: str) -> tuple[str, ...]:
+    """The newest commits touching ``path`` up to ``commit``, to split its blame."""
+    return (
+        "--literal-pathspecs",
+        "rev-list",
+        f"--max-count={_SPLIT_LIST_MAX}",
+        commit,
+        "--",
+        path,
+    )
+
+
+def cache_path_dir(store_directory: str | os.PathLike[str], path: str) -> str:
+    """The directory of the cached blames of ``path`` (one file per commit)."""
+    digest = hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()
+    return os.path.join(store_directory, CACHE_DIRECTORY, "blame", digest)
+
+
+def cached_commits(store_directory: str | os.PathLike[str], path: str) -> set[str]:
+    """The commits whose blame of ``path`` is cached."""
+    try:
+        names = os.listdir(cache_path_dir(store_directory, path))
+    except OSError:
+        return set()
+    return {n[:-5] for n in names if n.endswith(".json")}
+
+
+SPLIT_MIN_COMMITS = 40
+"""A whole-file blame of a commit is split in two when this many commits touched the
+file (and the machine has two cores or more)."""
+_SPLIT_LIST_SECONDS = 0.05
+
+
+class BlameStart:
+    """The ``git blame`` of a whole file, started: ``plain``, or split in two at
+    ``middle`` (``top``: ``git blame MIDDLE..COMMIT``, ``bottom``: ``git blame MIDDLE``)."""
+
+    def __init__(
+        self,
+        plain: Started | None = None,
+        middle: str | None = None,
+        top: Started | None = None,
+        bottom: Started | None = None,
+    ) -> None:
+        self.plain, self.middle, self.top, self.bottom = plain, middle, top, bottom
+
+    def close(self) -> None:
+        for started in (self.plain, self.top, self.bottom):
+            if started is not None:
+                started.close()
+
+
+def start_blame(
+    cwd: str | os.PathLike[str], commit: str, path: str, min_commits: int = SPLIT_MIN_COMMITS
+) -> BlameStart:
+    """Start the blame of the whole of ``path`` in ``commit``: split in two when
+    ``min_commits`` or more commits touched the file and there are two cores or more.
+
+    The plain blame starts at once; the list of commits touching the file gets 50 ms (a
+    long history with few of them is cheaper to blame than to list)."""
+    plain = start(cwd, blame_args(commit, path))
+    if (os.cpu_count() or 1) < 2:
+        return BlameStart(plain)
+    try:
+        listing = start(cwd, listing_args(commit, path))
+    except BaseException:
+        plain.close()
+        raise
+    touching: list[bytes] = []
+    if listing.finished(_SPLIT_LIST_SECONDS):
+        touching = listing.result(ok_codes=range(256)).split()
+    listing.close()
+    if len(touching) < min_commits or any(len(sha) not in (40, 64) for sha in touching):
+        return BlameStart(plain)
+    plain.close()
+    middle = touching[len(touching) // 2].decode("ascii")
+    top = start(cwd, blame_args(f"{middle}..{commit}", path))
+    try:
+        bottom = start(cwd, blame_args(middle, path))
+    except BaseException:
+        top.close()
+        raise
+    return BlameStart(None, middle, top, bottom)
+
+
+class _Early:
+    """A blame started before the store was opened."""
+
+    def __init__(self, root: str, commit: str, path: str) -> None:
+        self.root, self.commit, self.path = root, commit, path
+        self.started = start_blame(root, commit, path)
+
+
+_early: _Early | None = None
+
+
+def start_early(directory: str | os.PathLike[str], path: str) -> None:
+    """Start the blame of the work-tree file ``path`` (as the user gave it, relative to
+    ``directory``) in HEAD, unless its blame is cached already. Does nothing when
+    anything is unusual (no repository, no commits, a path with a line break); the
+    blame then starts its own processes as usual."""
+    global _early
+    discard()
+    if "\n" in path or "\r" in path or not path:
+        return
+    try:
+        proc = subprocess.run(
+            [*GIT, "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if proc.returncode != 0 or len(lines) < 2:
+        return
+    root, commit = lines[0], lines[1]
+    # As ``_blame.repo_relative`` makes it: symbolic links resolved but the file's own.
+    full = os.path.normpath(os.path.join(os.path.abspath(directory), path))
+    full = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
+    relative = os.path.relpath(full, os.path.realpath(root)).replace(os.sep, "/")
+    if relative.startswith("../") or relative in (".", "..") or not os.path.isfile(full):
+        return
+    if cached_commits(os.path.join(root, ".agent-trace"), relative):
+        return  # a cached blame: the blame derives from it, no git blame needed
+    try:
+        _early = _Early(root, commit, relative)
+    except (GitNotFound, OSError):
+        _early = None
+
+
+def claim(root: str | os.PathLike[str], commit: str, path: str) -> BlameStart | None:
+    """The blame started early, if it is that of ``path`` in ``commit`` of the
+    repository at ``root``; it is the caller's to finish or close. Whatever else was
+    started early is stopped."""
+    global _early
+    early, _early = _early, None
+    if early is None:
+        return None
+    if (early.commit, early.path) == (commit, path) and os.path.samefile(early.root, root):
+        return early.started
+    early.started.close()
+    return None
+
+
+def discard() -> None:
+    """Stop what was started early and not claimed."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        early.started.close()
