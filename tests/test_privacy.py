@@ -862,6 +862,30 @@ def test_glued_secrets_take_more_rounds() -> None:
     assert replaced(GLUED, found) == redacted
 
 
+@pytest.mark.parametrize("count", [5, 6, 40])
+def test_any_number_of_glued_secrets_is_redacted(count: int) -> None:
+    """Each round finds one more secret of a glued chain; the rounds go on as long as the
+    chain (they used to stop after four, leaving the fifth key in the text)."""
+    text = "key=" + GOOGLE_KEY * count + " and\n" + GOOGLE_KEY * count + ","
+    redactor = Redactor()
+    redacted, found = redactor.redact_with_findings(text)
+    assert "AIza" not in redacted
+    assert redacted.count("[REDACTED:google-api-key]") == 2 * count
+    assert len(found) == 2 * count
+    assert redactor.redact(redacted) == redacted
+    assert replaced(text, found) == redacted
+
+
+def test_a_long_secret_glued_at_the_end_of_a_chain_is_redacted_whole() -> None:
+    """Found after the fourth round (where only the places after markers are looked at,
+    through a window), a key longer than the window is still replaced whole."""
+    long_key = "sk-ant-" + "a1" * 6000
+    text = GOOGLE_KEY * 6 + long_key + " end"
+    redacted, found = Redactor().redact_with_findings(text)
+    assert redacted == "[REDACTED:google-api-key]" * 6 + "[REDACTED:anthropic-api-key] end"
+    assert text[found[-1].start : found[-1].end] == long_key
+
+
 @settings(max_examples=200, deadline=None)
 @given(parts=st.lists(FRAGMENTS, max_size=8), glue=st.sampled_from(["", " ", "\n"]))
 @example(parts=[GOOGLE_KEY, GOOGLE_KEY, SECRETS[1]], glue="")

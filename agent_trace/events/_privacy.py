@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -188,7 +188,9 @@ DEFAULT_PATTERNS = tuple(attrs.evolve(p, hints=_HINTS[p.name]) for p in DEFAULT_
 bearer tokens and ``password=...``-style assignments."""
 
 
-_MAX_ROUNDS = 4
+_FULL_ROUNDS = 4
+"""Redaction rounds that search the whole text; later ones look only after markers."""
+_GLUE_WINDOW = 4096
 _MARKER = re.compile(r"\[REDACTED:[A-Za-z0-9_.-]*\]")
 
 
@@ -278,9 +280,9 @@ class Redactor:
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced by ``[REDACTED:<name>]``.
 
-        Redacted again until nothing more is found (at most a few rounds): a secret
-        whose start was glued to another one (no word boundary left) shows once its
-        neighbour is a marker, and redacting the result changes nothing."""
+        Redacted again until nothing more is found: a secret whose start was glued to
+        another one (no word boundary left) shows once its neighbour is a marker, however
+        many are glued in a row, and redacting the result changes nothing."""
         return self.redact_with_findings(text)[0]
 
     def redact_with_findings(self, text: str) -> tuple[str, list[Finding]]:
@@ -291,8 +293,12 @@ class Redactor:
         # Per earlier round, oldest first: the end of each marker in that round's output
         # and how much longer than the input the output is up to there.
         rounds: list[tuple[list[int], list[int]]] = []
-        for _ in range(_MAX_ROUNDS):
-            found = self.findings(text) if text else []
+        starts: list[int] | None = None
+        while text:
+            # The first rounds search everywhere; later ones only where a marker of the
+            # round before ends (a secret glued to the one it replaced): as many rounds
+            # as a chain of glued secrets needs, each costing a few matches per marker.
+            found = self.findings(text) if starts is None else self._glued(text, starts)
             if not found:
                 break
             for f in found:
@@ -315,7 +321,52 @@ class Redactor:
             out.append(text[last:])
             text = "".join(out)
             rounds.append((ends, growth))
+            starts = ends if len(rounds) >= _FULL_ROUNDS else None
         return text, sorted(everything, key=lambda f: f.start)
+
+    def _glued(self, text: str, starts: Sequence[int]) -> list[Finding]:
+        """The secrets that start right where a marker ends (``starts``), and those glued
+        after them in turn, as later rounds would find them: each place is matched as if
+        a marker's ``]`` came before it, the first pattern that matches wins."""
+        taken = sorted((m.start(), m.end()) for m in _MARKER.finditer(text))
+        found: list[Finding] = []
+        for position in starts:
+            while True:
+                index = bisect.bisect_right(taken, (position, len(text) + 1))
+                if index and taken[index - 1][1] > position:
+                    break  # inside a marker or a secret found already
+                high = taken[index][0] if index < len(taken) else len(text)
+                span = self._match_after_marker(text, position, high)
+                if span is None:
+                    break
+                found.append(Finding(*span))
+                bisect.insort(taken, (span[1], span[2]))
+                position = span[2]  # what is glued after it comes next
+        return sorted(found, key=lambda f: f.start)
+
+    def _match_after_marker(
+        self, text: str, position: int, high: int
+    ) -> tuple[str, int, int] | None:
+        """The first pattern's match starting at ``position`` (up to ``high``) with a
+        marker's ``]`` before it: ``(name, start, end)``. The text is looked at through
+        a window (4 KiB, widened when a match reaches its edge), never copied whole."""
+        width = _GLUE_WINDOW
+        while True:
+            stop = min(high, position + width)
+            chunk = "]" + text[position:stop]
+            for pattern in self.patterns:
+                match = pattern.regex.match(chunk, 1)
+                if match is None:
+                    continue
+                start, end = _span(match, pattern.group)
+                if start < 1 or end <= start:
+                    continue
+                if match.end() == len(chunk) and stop < high:
+                    break  # the match may go on past the window: look again, wider
+                return pattern.name, position + start - 1, position + end - 1
+            else:
+                return None
+            width *= 4
 
     def redact_value(self, value: Any) -> Any:
         """Strings anywhere in a JSON-like value redacted (keys too)."""
