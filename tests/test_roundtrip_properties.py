@@ -8,6 +8,7 @@ import re
 import threading
 import time
 
+import pytest
 import strategies as s
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -185,6 +186,68 @@ def test_event_ids_from_several_threads_are_unique_and_sorted_per_thread() -> No
     assert len(set(all_ids)) == len(all_ids)
     for out in per_thread:
         assert out == sorted(out)
+
+
+def test_event_ids_of_a_stopped_clock_borrow_the_next_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """4,096 ids fit in one millisecond; past that the next one is borrowed, from every
+    thread, and the ids stay unique and in creation order."""
+    from agent_trace.events import _clock
+
+    frozen = time.time_ns()
+    monkeypatch.setattr(_clock, "_time_ns", lambda: frozen)
+    per_thread: list[list[str]] = [[] for _ in range(3)]
+
+    def work(out: list[str]) -> None:
+        for _ in range(6_000):
+            out.append(new_event_id())
+
+    threads = [threading.Thread(target=work, args=(out,)) for out in per_thread]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    all_ids = [i for out in per_thread for i in out]
+    assert len(set(all_ids)) == len(all_ids) == 18_000
+    for out in per_thread:
+        assert out == sorted(out)
+    milliseconds = {int(i.replace("-", "")[:12], 16) for i in all_ids}
+    assert len(milliseconds) >= 18_000 // 4_096 + 1
+    assert min(milliseconds) >= frozen // 1_000_000
+
+
+_FORK_CHECK = """
+import os, sys, time
+from agent_trace.events import _clock, new_event_id
+
+frozen = time.time_ns()  # one millisecond for both: only the reseed tells them apart
+_clock._time_ns = lambda: frozen
+new_event_id()  # the parent's millisecond state exists before the fork
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(read)
+    os.write(write, " ".join(new_event_id() for _ in range(200)).encode())
+    os._exit(0)
+os.close(write)
+parent = {new_event_id() for _ in range(200)}
+with os.fdopen(read, "rb") as f:
+    child = set(f.read().decode().split())
+os.waitpid(pid, 0)
+print(len(child), len(parent & child))
+"""
+
+
+def test_a_forked_child_never_repeats_its_parents_ids() -> None:
+    """(In a process of its own: forking pytest's threads is not safe.)"""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_CHECK], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["200", "0"]
 
 
 # --------------------------------------------------------------------------- ordering
