@@ -15,6 +15,7 @@ import array
 import base64
 import contextlib
 import itertools
+import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -45,7 +46,7 @@ def _strings(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Label:
     """The AI edit a line came from."""
 
@@ -74,13 +75,18 @@ class Label:
         return self.kind or "ai"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in attrs.asdict(self).items() if v is not None and v != []}
+        """The fields that are not ``None`` (as ``attrs.asdict`` gives them)."""
+        return {
+            name: value
+            for name, value in zip(_LABEL_NAMES, _label_values(self), strict=True)
+            if value is not None
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Label:
         if not isinstance(data, dict):
             raise TypeError(f"a label is an object, not {type(data).__name__}")
-        names = {a.name for a in attrs.fields(cls)}
+        names = _LABEL_NAMES
         return cls(**{k: v for k, v in data.items() if k in names})
 
     @property
@@ -99,7 +105,11 @@ class PendingFile:
     updated_at: str = attrs.field(factory=utc_timestamp)
 
     def ai_lines(self) -> int:
-        return sum(1 for label in self.labels if label is not None)
+        return len(self.labels) - self.labels.count(None)
+
+
+_LABEL_NAMES = tuple(a.name for a in attrs.fields(Label))
+_label_values = operator.attrgetter(*_LABEL_NAMES)
 
 
 def carry_labels(known: PendingFile | None, keys: Sequence[int]) -> list[Label | None]:
