@@ -199,13 +199,9 @@ _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        # importlib.metadata costs several milliseconds: only when asked.
-        from importlib.metadata import PackageNotFoundError, version
+        from ._version import __version__
 
-        try:
-            return version("agent-trace")
-        except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-            return "0.0.0+unknown"
+        return __version__
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

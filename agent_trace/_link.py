@@ -97,12 +97,9 @@ class LinkResult:
 
 @functools.cache
 def _tool() -> Tool:
-    from importlib.metadata import PackageNotFoundError, version
+    from ._version import __version__
 
-    try:
-        return Tool(name="agent-trace", version=version("agent-trace"))
-    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-        return Tool(name="agent-trace")
+    return Tool(name="agent-trace", version=__version__)
 
 
 _Changes = tuple[list[str], list[FileDiff], list[dict[str | None, FileDiff]]]
@@ -665,6 +662,6 @@ def link_commits(
 
 def _url(url: str | None) -> str | None:
     """What of a conversation URL may go into a git note: no credentials, no secrets."""
-    from .events._privacy import safe_url
+    from .events._redact import safe_url
 
     return safe_url(url) if url else url

@@ -21,6 +21,9 @@ def test_py_typed_is_shipped() -> None:
 
 
 def test_version_is_served() -> None:
+    from importlib.metadata import version
+
+    assert agent_trace.__version__ == version("agent-trace")  # one version, installed
     assert isinstance(agent_trace.__version__, str)
     assert agent_trace.__version__[0].isdigit()
     with pytest.raises(AttributeError):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from agent_trace._version import __version__
+
 if TYPE_CHECKING:
     from agent_trace._store import TraceStore
 
@@ -132,7 +134,7 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "AGENT_TRACE"},
     epilog=_EPILOG,
 )
-@click.version_option(package_name="agent-trace", prog_name="agent-trace")
+@click.version_option(__version__, prog_name="agent-trace")
 @click.option(
     "--color/--no-color",
     default=None,

@@ -45,15 +45,8 @@ if TYPE_CHECKING:
         iter_events,
     )
     from ._limits import Limits
-    from ._privacy import (
-        Capture,
-        Finding,
-        PrivacyPolicy,
-        Redactor,
-        SecretPattern,
-        cut_to_tail,
-        safe_url,
-    )
+    from ._privacy import Capture, PrivacyPolicy, cut_to_tail
+    from ._redact import Finding, Redactor, SecretPattern, safe_url
     from ._schema import ValidationReport, event_json_schema, validate_log
     from ._vocabulary import (
         AgentMessageItem,
@@ -220,15 +213,8 @@ _HOME = {
         "iter_events",
     ),
     "_limits": ("Limits",),
-    "_privacy": (
-        "Capture",
-        "Finding",
-        "PrivacyPolicy",
-        "Redactor",
-        "SecretPattern",
-        "cut_to_tail",
-        "safe_url",
-    ),
+    "_privacy": ("Capture", "PrivacyPolicy", "cut_to_tail"),
+    "_redact": ("Finding", "Redactor", "SecretPattern", "safe_url"),
     "_schema": (
         "ValidationReport",
         "event_json_schema",
