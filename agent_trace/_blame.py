@@ -632,7 +632,7 @@ def _committed(hunk: Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> list
     commit, path = hunk.commit, hunk.orig_path
     has_records = lookup.has_records(commit)
     table = lookup.lines(commit, path) if has_records else {}
-    missing = "not-in-record" if has_records else "no-record"
+    unlabelled = {"type": "unknown", "evidence": "not-in-record" if has_records else "no-record"}
     label = lookup.label
     count = len(lines)
     delta = hunk.orig_line - hunk.final_line
@@ -640,32 +640,18 @@ def _committed(hunk: Hunk, lines: Sequence[bytes], lookup: RecordLookup) -> list
     append = out.append
     for final in range(hunk.final_line, hunk.final_line + hunk.count):
         orig = final + delta
-        text = lines[final - 1] if final <= count else b""
         hit = table.get(orig)
-        if hit is None:
-            append(
-                BlameLine(
-                    line=final,
-                    commit=commit,
-                    orig_line=orig,
-                    orig_path=path,
-                    type="unknown",
-                    evidence=missing,
-                    text=text,
-                )
+        append(
+            BlameLine(
+                line=final,
+                commit=commit,
+                orig_line=orig,
+                orig_path=path,
+                text=lines[final - 1] if final <= count else b"",
+                hit=hit,
+                **(unlabelled if hit is None else label(hit)),
             )
-        else:
-            append(
-                BlameLine(
-                    line=final,
-                    commit=commit,
-                    orig_line=orig,
-                    orig_path=path,
-                    text=text,
-                    hit=hit,
-                    **label(hit),
-                )
-            )
+        )
     return out
 
 

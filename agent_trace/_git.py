@@ -85,9 +85,6 @@ IDENTITY_ENV = {  # who commits notes when the repository has no identity config
 }
 
 
-_GIT = GIT
-
-
 class Git:
     """Runs ``git`` in one directory (``git -C cwd``)."""
 
@@ -112,7 +109,7 @@ class Git:
             full_env.update(env)
         try:
             proc = subprocess.run(
-                [*_GIT, *args],
+                [*GIT, *args],
                 cwd=self.cwd,
                 input=input,
                 capture_output=True,
@@ -131,7 +128,7 @@ class Git:
         A failing command yields what it printed; its stderr is discarded."""
         try:
             proc = subprocess.Popen(
-                [*_GIT, *args], cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                [*GIT, *args], cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
             )
         except FileNotFoundError:
             raise GitNotFound() from None

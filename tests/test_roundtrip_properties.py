@@ -168,20 +168,26 @@ def test_event_ids_are_uuid7_unique_and_sorted_in_creation_order() -> None:
         assert start_ms <= ms <= end_ms + 1_000
 
 
-def test_event_ids_from_several_threads_are_unique_and_sorted_per_thread() -> None:
-    per_thread: list[list[str]] = [[] for _ in range(4)]
-    barrier = threading.Barrier(len(per_thread))
+def ids_from_threads(threads: int, each: int) -> list[list[str]]:
+    """``each`` new event ids made in each of ``threads`` threads started together."""
+    per_thread: list[list[str]] = [[] for _ in range(threads)]
+    barrier = threading.Barrier(threads)
 
     def work(out: list[str]) -> None:
         barrier.wait()
-        for _ in range(5_000):
+        for _ in range(each):
             out.append(new_event_id())
 
-    threads = [threading.Thread(target=work, args=(out,)) for out in per_thread]
-    for t in threads:
+    running = [threading.Thread(target=work, args=(out,)) for out in per_thread]
+    for t in running:
         t.start()
-    for t in threads:
+    for t in running:
         t.join()
+    return per_thread
+
+
+def test_event_ids_from_several_threads_are_unique_and_sorted_per_thread() -> None:
+    per_thread = ids_from_threads(4, 5_000)
     all_ids = [i for out in per_thread for i in out]
     assert len(set(all_ids)) == len(all_ids)
     for out in per_thread:
@@ -197,17 +203,7 @@ def test_event_ids_of_a_stopped_clock_borrow_the_next_milliseconds(
 
     frozen = time.time_ns()
     monkeypatch.setattr(_clock, "_time_ns", lambda: frozen)
-    per_thread: list[list[str]] = [[] for _ in range(3)]
-
-    def work(out: list[str]) -> None:
-        for _ in range(6_000):
-            out.append(new_event_id())
-
-    threads = [threading.Thread(target=work, args=(out,)) for out in per_thread]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    per_thread = ids_from_threads(3, 6_000)
     all_ids = [i for out in per_thread for i in out]
     assert len(set(all_ids)) == len(all_ids) == 18_000
     for out in per_thread:
