@@ -8,9 +8,11 @@ from collections.abc import Sequence
 
 import attrs
 
-from . import _files
+from . import _files, _started
 from ._git import Git
 from ._lines import is_binary
+from ._started import DIFF_OPTIONS as _DIFF_OPTIONS
+from ._started import big_files as _big_files
 
 __all__ = [
     "FileDiff",
@@ -60,11 +62,14 @@ def commit_parents(git: Git, commit: str) -> list[str]:
 
 
 def parents_of(git: Git, commits: Sequence[str]) -> dict[str, list[str]]:
-    """The parents of many commits (full SHAs) in one process."""
+    """The parents of many commits (full SHAs) in one process (none for those the
+    post-rewrite hook's early start read: ``_started.early_parents``)."""
+    known = _started.early_parents(git.cwd)
+    result: dict[str, list[str]] = {c: list(known[c]) for c in commits if c in known}
+    commits = [c for c in commits if c not in result]
     if not commits:
-        return {}
+        return result
     out = git.output("rev-list", "--no-walk=unsorted", "--parents", *commits, "--")
-    result: dict[str, list[str]] = {}
     for line in out.splitlines():
         sha, *parents = line.split()
         result[sha] = parents
@@ -91,16 +96,9 @@ def diff_commits(
     wanted = list(dict.fromkeys(pairs))
     if not wanted:
         return {}
-    text = "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in wanted)
-    out = git.run(
-        *_big_files(),
-        "diff-tree",
-        "--stdin",
-        "--always",
-        "--root",
-        *_DIFF_OPTIONS,
-        input=text.encode(),
-    ).stdout
+    args, text = _started.diff_tree_stdin_args(), _started.diff_tree_input(wanted)
+    early = _started.claim_output(git.cwd, args, text)  # the post-rewrite hook's
+    out = early.result() if early is not None else git.run(*args, input=text).stdout
     result: dict[tuple[str, str | None], list[FileDiff]] = {}
     pos = 0
     for i, pair in enumerate(wanted):
@@ -119,31 +117,6 @@ def diff_commits(
         result[pair] = _parse_diff(out[start:end])
         pos = end
     return result
-
-
-_DIFF_OPTIONS = (
-    "-r",
-    "--raw",
-    "-z",
-    "-p",
-    "-U0",
-    "-M",
-    "--no-abbrev",
-    "--full-index",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-)
-
-
-def _big_files() -> tuple[str, str]:
-    """Git options making diffs treat files too large to attribute as binary: git
-    neither prints their lines (a 100 MB file would be a 100 MB patch) nor reads them
-    whole for that (``core.bigFileThreshold``). Such files get ``binary`` set;
-    :func:`object_sizes` tells them from real binary files."""
-    return ("-c", f"core.bigFileThreshold={_files.MAX_ATTRIBUTED_BYTES}")
 
 
 def object_sizes(git: Git, names: Sequence[str]) -> list[tuple[str, str, int] | None]:

@@ -46,6 +46,19 @@ class NotesBackend:
         self.repository = repository
         self.ref = ref
         self.git = repository.git
+        self._texts: dict[str, bytes] = {}
+        """Note blobs read by :meth:`for_commits` and :meth:`_append_many`, by blob id (a
+        blob never changes: a rebase's notes, read for the old commits and copied by git to
+        the new ones, are read once)."""
+
+    def _read_notes(self, blobs: Iterable[str]) -> dict[str, bytes]:
+        """The texts of note blobs, read once per backend (one ``git cat-file --batch``
+        for those not read yet)."""
+        wanted = sorted(set(blobs))
+        missing = [sha for sha in wanted if sha not in self._texts]
+        if missing:
+            self._texts.update(self.git.read_blobs(missing))
+        return {sha: self._texts[sha] for sha in wanted if sha in self._texts}
 
     @property
     def _lock_path(self) -> str:
@@ -129,7 +142,7 @@ class NotesBackend:
         from ._records import record_to_json
 
         annotated = self.annotated_commits()
-        blobs = self.git.read_blobs(sorted({annotated[c] for c in by_commit if c in annotated}))
+        blobs = self._read_notes(annotated[c] for c in by_commit if c in annotated)
         stream: list[bytes] = []
         for commit, new in by_commit.items():
             existing = blobs.get(annotated.get(commit, ""), b"")
@@ -229,7 +242,7 @@ class NotesBackend:
         """The records in the notes of ``commits`` (full SHAs), in two git processes."""
         annotated = self.annotated_commits()
         wanted = {c: annotated[c] for c in set(commits) if c in annotated}
-        blobs = self.git.read_blobs(sorted(set(wanted.values())))
+        blobs = self._read_notes(wanted.values())
         return {
             commit: [
                 self._stored(record, commit)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ._hooks import DEFERRED, REWRITES
 from ._link import LinkResult, LinkSources, link_commit
+from ._started import REWRITE_CHUNK
 from ._store import TraceStore
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "save_rewrites",
 ]
 
-_CHUNK = 64
+_CHUNK = REWRITE_CHUNK
 """Commits whose diffs and files are read together (bounds the memory of long rewrites)."""
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 

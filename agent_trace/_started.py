@@ -1,10 +1,14 @@
-"""Git processes running in the background, and the early start of a cold ``trace blame``.
+"""Git processes running in the background, and the early start of a cold ``trace blame``
+and of the post-rewrite hook.
 
 Standard library only (no attrs, no click): ``trace blame`` calls :func:`start_early`
 before it imports the rest of agent-trace, so that ``git blame`` runs on one core while
 Python loads on the other. What it starts is claimed by the blame (``_blame``) when it
 is exactly what the blame would start itself (same repository, commit and path), and
-stopped otherwise: starting early never changes an answer.
+stopped otherwise: starting early never changes an answer. The post-rewrite hook does
+the same with the one ``git diff-tree --stdin`` of a rebase's commits
+(:func:`start_rewrite`, claimed by ``_commits.diff_commits`` when its arguments and
+input are the very same).
 """
 
 from __future__ import annotations
@@ -16,20 +20,29 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from typing import IO
 
+from . import _files
+
 __all__ = [
     "CACHE_DIRECTORY",
     "DIFF_ALGORITHM",
+    "DIFF_OPTIONS",
     "GIT",
+    "REWRITE_CHUNK",
     "SPLIT_MIN_COMMITS",
     "BlameStart",
     "Started",
     "blame_args",
+    "big_files",
     "cached_commits",
     "claim",
+    "claim_output",
+    "diff_tree_stdin_args",
     "discard",
+    "early_parents",
     "start",
     "start_blame",
     "start_early",
+    "start_rewrite",
 ]
 
 GIT = ("git", "--no-optional-locks")
@@ -99,16 +112,25 @@ class Started:
         self._err.close()
 
 
-def start(cwd: str | os.PathLike[str], args: Sequence[str]) -> Started:
-    """Start ``git ARGS`` in ``cwd``; raises :class:`GitNotFound`."""
+def start(cwd: str | os.PathLike[str], args: Sequence[str], input: bytes | None = None) -> Started:
+    """Start ``git ARGS`` in ``cwd`` (``input``: its standard input, from a temporary
+    file, so nothing waits on a pipe); raises :class:`GitNotFound`."""
     out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Started)
     err = tempfile.TemporaryFile()  # noqa: SIM115
+    stdin: IO[bytes] | int = subprocess.DEVNULL
     try:
-        proc = subprocess.Popen([*GIT, *args], cwd=cwd, stdout=out, stderr=err)
+        if input is not None:
+            stdin = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
+            stdin.write(input)
+            stdin.seek(0)
+        proc = subprocess.Popen([*GIT, *args], cwd=cwd, stdin=stdin, stdout=out, stderr=err)
     except FileNotFoundError:
         out.close()
         err.close()
         raise GitNotFound() from None
+    finally:
+        if not isinstance(stdin, int):
+            stdin.close()  # the child has its own descriptor
     return Started(args, proc, out, err)
 
 
@@ -265,7 +287,150 @@ def claim(root: str | os.PathLike[str], commit: str, path: str) -> BlameStart | 
 
 def discard() -> None:
     """Stop what was started early and not claimed."""
-    global _early
+    global _early, _early_output, _early_parents
     early, _early = _early, None
     if early is not None:
         early.started.close()
+    output, _early_output, _early_parents = _early_output, None, None
+    if output is not None:
+        output.started.close()
+
+
+# ---------------------------------------------------------------------- diffs of rewrites
+
+DIFF_OPTIONS = (
+    "-r",
+    "--raw",
+    "-z",
+    "-p",
+    "-U0",
+    "-M",
+    "--no-abbrev",
+    "--full-index",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+"""The options of every diff linking reads (``_commits``: raw entries, then the patch)."""
+
+REWRITE_CHUNK = 64
+"""New commits of a rewrite whose diffs and files are read together (bounds memory)."""
+
+
+def big_files() -> tuple[str, str]:
+    """Git options making diffs treat files too large to attribute as binary: git
+    neither prints their lines (a 100 MB file would be a 100 MB patch) nor reads them
+    whole for that (``core.bigFileThreshold``)."""
+    return ("-c", f"core.bigFileThreshold={_files.MAX_ATTRIBUTED_BYTES}")
+
+
+def diff_tree_stdin_args() -> tuple[str, ...]:
+    """``git diff-tree --stdin`` of ``<commit> [<parent>]`` lines, as linking runs it."""
+    return (*big_files(), "diff-tree", "--stdin", "--always", "--root", *DIFF_OPTIONS)
+
+
+def diff_tree_input(pairs: Iterable[tuple[str, str | None]]) -> bytes:
+    """The standard input of :func:`diff_tree_stdin_args` for ``(commit, parent)`` pairs
+    (``None``: a root commit), without repeats."""
+    return "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in dict.fromkeys(pairs)).encode()
+
+
+class _EarlyOutput:
+    """A git command started before the rest of agent-trace loaded."""
+
+    def __init__(self, cwd: str, args: tuple[str, ...], input: bytes, started: Started) -> None:
+        self.cwd, self.args, self.input, self.started = cwd, args, input, started
+
+
+_early_output: _EarlyOutput | None = None
+_early_parents: tuple[str, dict[str, list[str]]] | None = None
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def start_rewrite(directory: str | os.PathLike[str], text: str) -> None:
+    """Start what the post-rewrite hook reads first, from git's ``<old> <new>`` lines
+    ``text``, before the rest of agent-trace loads: the parents of the commits (one
+    ``git rev-list``, kept for :func:`early_parents`) and the diffs of the first
+    :data:`REWRITE_CHUNK` new commits and the commits they replace, against their
+    parents (the ``git diff-tree --stdin`` that ``_rewrite.relink_rewritten`` runs,
+    for :func:`claim_output`). Does nothing when anything is unusual (a line that is
+    not two commit ids, a commit git does not have, no repository): the hook then runs
+    its own processes."""
+    global _early_output, _early_parents
+    discard()
+    olds_of: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) < 2 or not (_is_sha(fields[0]) and _is_sha(fields[1])):
+            return
+        old, new = fields[0], fields[1]
+        if old != new:
+            olds = olds_of.setdefault(new, [])
+            if old not in olds:
+                olds.append(old)
+    chunk = list(olds_of.items())[:REWRITE_CHUNK]
+    commits = list(dict.fromkeys(c for new, olds in chunk for c in (new, *olds)))
+    if not commits:
+        return
+    cwd = os.path.abspath(directory)
+    try:
+        proc = subprocess.run(
+            [*GIT, "rev-list", "--no-walk=unsorted", "--parents", *commits, "--"],
+            cwd=cwd,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return
+    parents: dict[str, list[str]] = {}
+    for row in proc.stdout.decode("ascii", "replace").splitlines():
+        if row.strip():
+            sha, *rest = row.split()
+            parents[sha] = rest
+    if proc.returncode != 0 or not all(c in parents for c in commits):
+        return
+    _early_parents = (cwd, parents)
+    pairs: list[tuple[str, str | None]] = []
+    for c in commits:
+        pairs += [(c, p) for p in parents[c]] if parents[c] else [(c, None)]
+    args, data = diff_tree_stdin_args(), diff_tree_input(pairs)
+    try:
+        _early_output = _EarlyOutput(cwd, args, data, start(cwd, args, data))
+    except (GitNotFound, OSError):
+        _early_output = None
+
+
+def early_parents(cwd: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """The parents :func:`start_rewrite` read, if it ran in the repository at ``cwd``
+    (commits are immutable: they hold their parents)."""
+    if _early_parents is None or not _same_directory(_early_parents[0], cwd):
+        return {}
+    return _early_parents[1]
+
+
+def _same_directory(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def claim_output(cwd: str | os.PathLike[str], args: Sequence[str], input: bytes) -> Started | None:
+    """The command started early, if it is ``git ARGS`` with standard input ``input``
+    in the repository at ``cwd``; the caller's to finish (``result()``) or close.
+    Whatever else was started early for a rewrite is stopped."""
+    global _early_output
+    early, _early_output = _early_output, None
+    if early is None:
+        return None
+    if early.args == tuple(args) and early.input == input and _same_directory(early.cwd, cwd):
+        return early.started
+    early.started.close()
+    return None

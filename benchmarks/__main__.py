@@ -205,7 +205,7 @@ class Settings:
             report_size=report_bench.SIZE_QUICK if quick else report_bench.SIZE_FULL,
             report_repeats=r(5, 3),
             rewrite_commits=(rewrite_bench.COMMITS_QUICK if quick else rewrite_bench.COMMITS_FULL),
-            rewrite_repeats=r(3, 1),
+            rewrite_repeats=r(7, 1),
         )
 
     def repeats_of(self, spec: Spec) -> int:

@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     commits = args.commits or (COMMITS_QUICK if args.quick else COMMITS_FULL)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 7)
     report = run_benchmark(commits, repeats, args.seed)
     print(json.dumps(report, indent=2) if args.json else format_table(report))
     return 0 if report["ai_after"] == report["ai_before"] else 1

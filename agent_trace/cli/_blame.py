@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
@@ -430,6 +431,17 @@ def hook(name: str, args: tuple[str, ...]) -> None:
 
         claude_hook(args)
         return
+    rewritten = None
+    if name == "post-rewrite":
+        from agent_trace import _started
+
+        try:
+            rewritten = sys.stdin.read()
+        except (OSError, UnicodeDecodeError):
+            pass  # read again below, where a failure is reported and logged
+        else:
+            with contextlib.suppress(Exception):  # only a head start: the hook runs anyway
+                _started.start_rewrite(".", rewritten)  # git works while the rest loads
     from agent_trace._link import link_commit
     from agent_trace._rewrite import (
         link_deferred,
@@ -454,7 +466,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
             if head is not None and _made_merge_commit(store, head):
                 link_commit(store, head, linked_by="hook")
         elif name == "post-rewrite":
-            pairs = parse_rewrite_input(sys.stdin.read())
+            pairs = parse_rewrite_input(sys.stdin.read() if rewritten is None else rewritten)
             save_rewrites(store, pairs, args[0] if args else None)
             relink_saved(store)
     except Exception as exc:  # noqa: BLE001 - a hook must never break git
@@ -469,6 +481,10 @@ def hook(name: str, args: tuple[str, ...]) -> None:
                 pass
     finally:
         disarm()
+        if name == "post-rewrite":
+            from agent_trace import _started
+
+            _started.discard()  # what was started early and not used
 
 
 HOOK_TIMEOUT_ENV = "AGENT_TRACE_HOOK_TIMEOUT"
