@@ -56,6 +56,7 @@ from ._records import (
     VcsType,
     new_record,
 )
+from ._started import parent_pairs
 from ._store import TraceStore
 from ._windows import OPEN_EVIDENCE, Window, WindowJournal, recover_windows
 
@@ -188,10 +189,7 @@ class LinkSources:
         git = self.store.repository.git
         wanted = list(dict.fromkeys(commits))
         self.prefetch_parents(wanted)
-        pairs: list[tuple[str, str | None]] = []
-        for c in wanted:
-            parents = self.parents(c)
-            pairs += [(c, p) for p in parents] if parents else [(c, None)]
+        pairs = parent_pairs(wanted, {c: self.parents(c) for c in wanted})
         self._diffs.update(diff_commits(git, [p for p in pairs if p not in self._diffs]))
         self.blobs(
             d.new_blob

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterable, Iterator, Set
 from pathlib import Path
 
 from ._hooks import DEFERRED, REWRITES
 from ._link import LinkResult, LinkSources, link_commit
-from ._started import REWRITE_CHUNK
+from ._started import _SHA, REWRITE_CHUNK, parse_rewrite_input, rewritten_from
 from ._store import TraceStore
 
 __all__ = [
@@ -30,39 +29,13 @@ __all__ = [
     "save_rewrites",
 ]
 
-_CHUNK = REWRITE_CHUNK
-"""Commits whose diffs and files are read together (bounds the memory of long rewrites)."""
-_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-
-
-def parse_rewrite_input(text: str) -> list[tuple[str, str]]:
-    """``(old, new)`` pairs from git's post-rewrite input, in order.
-
-    Raises ``ValueError`` naming the line when a line is not ``<sha> <sha> [extra]``.
-    """
-    pairs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.split()
-        if len(fields) < 2 or not all(_SHA.fullmatch(f) for f in fields[:2]):
-            raise ValueError(f"post-rewrite input line {number}: expected '<old> <new>'")
-        pairs.append((fields[0], fields[1]))
-    return pairs
-
 
 def relink_rewritten(
     store: TraceStore, pairs: Iterable[tuple[str, str]], *, rewrite: str | None = None
 ) -> list[LinkResult]:
     """Write a recomputed record for every new commit of ``pairs``, in the order git
     made them (parents first). Old commits git no longer has are ignored."""
-    olds_of: dict[str, list[str]] = {}
-    for old, new in pairs:
-        if old == new:  # re-picked as the very same commit: nothing changed
-            continue
-        olds = olds_of.setdefault(new, [])
-        if old not in olds:
-            olds.append(old)
+    olds_of = rewritten_from(pairs)
     everything = {*olds_of, *(old for olds in olds_of.values() for old in olds)}
     present = store.repository.git.existing_commits(everything)
     sources = LinkSources(
@@ -75,8 +48,8 @@ def relink_rewritten(
     todo = [(new, [o for o in olds if o in present]) for new, olds in olds_of.items()]
     todo = [(new, olds) for new, olds in todo if new in present]
     recomputed = []
-    for start in range(0, len(todo), _CHUNK):
-        chunk = todo[start : start + _CHUNK]
+    for start in range(0, len(todo), REWRITE_CHUNK):
+        chunk = todo[start : start + REWRITE_CHUNK]
         # Each chunk's diffs in one git process and its files in another.
         sources.prefetch_changes([c for new, olds in chunk for c in (new, *olds)])
         recomputed += [

@@ -13,8 +13,10 @@ input are the very same).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -39,6 +41,9 @@ __all__ = [
     "diff_tree_stdin_args",
     "discard",
     "early_parents",
+    "parent_pairs",
+    "parse_rewrite_input",
+    "rewritten_from",
     "start",
     "start_blame",
     "start_early",
@@ -279,7 +284,7 @@ def claim(root: str | os.PathLike[str], commit: str, path: str) -> BlameStart | 
     early, _early = _early, None
     if early is None:
         return None
-    if (early.commit, early.path) == (commit, path) and os.path.samefile(early.root, root):
+    if (early.commit, early.path) == (commit, path) and _same_directory(early.root, root):
         return early.started
     early.started.close()
     return None
@@ -287,13 +292,13 @@ def claim(root: str | os.PathLike[str], commit: str, path: str) -> BlameStart | 
 
 def discard() -> None:
     """Stop what was started early and not claimed."""
-    global _early, _early_output, _early_parents
+    global _early, _rewrite_start
     early, _early = _early, None
     if early is not None:
         early.started.close()
-    output, _early_output, _early_parents = _early_output, None, None
-    if output is not None:
-        output.started.close()
+    rewrite, _rewrite_start = _rewrite_start, None
+    if rewrite is not None and rewrite.started is not None:
+        rewrite.started.close()
 
 
 # ---------------------------------------------------------------------- diffs of rewrites
@@ -322,7 +327,8 @@ REWRITE_CHUNK = 64
 def big_files() -> tuple[str, str]:
     """Git options making diffs treat files too large to attribute as binary: git
     neither prints their lines (a 100 MB file would be a 100 MB patch) nor reads them
-    whole for that (``core.bigFileThreshold``)."""
+    whole for that (``core.bigFileThreshold``). Such files get ``binary`` set;
+    ``_commits.object_sizes`` tells them from real binary files."""
     return ("-c", f"core.bigFileThreshold={_files.MAX_ATTRIBUTED_BYTES}")
 
 
@@ -333,23 +339,65 @@ def diff_tree_stdin_args() -> tuple[str, ...]:
 
 def diff_tree_input(pairs: Iterable[tuple[str, str | None]]) -> bytes:
     """The standard input of :func:`diff_tree_stdin_args` for ``(commit, parent)`` pairs
-    (``None``: a root commit), without repeats."""
-    return "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in dict.fromkeys(pairs)).encode()
+    (``None``: a root commit)."""
+    return "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in pairs).encode()
 
 
-class _EarlyOutput:
-    """A git command started before the rest of agent-trace loaded."""
+def parent_pairs(
+    commits: Iterable[str], parents: dict[str, list[str]]
+) -> list[tuple[str, str | None]]:
+    """``(commit, parent)`` for each parent of each commit; ``(commit, None)`` for a
+    root commit: the diffs linking reads."""
+    pairs: list[tuple[str, str | None]] = []
+    for c in commits:
+        pairs += [(c, p) for p in parents[c]] if parents[c] else [(c, None)]
+    return pairs
 
-    def __init__(self, cwd: str, args: tuple[str, ...], input: bytes, started: Started) -> None:
-        self.cwd, self.args, self.input, self.started = cwd, args, input, started
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
-_early_output: _EarlyOutput | None = None
-_early_parents: tuple[str, dict[str, list[str]]] | None = None
+def parse_rewrite_input(text: str) -> list[tuple[str, str]]:
+    """``(old, new)`` pairs from git's post-rewrite input, in order.
+
+    Raises ``ValueError`` naming the line when a line is not ``<sha> <sha> [extra]``.
+    """
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) < 2 or not all(_SHA.fullmatch(f) for f in fields[:2]):
+            raise ValueError(f"post-rewrite input line {number}: expected '<old> <new>'")
+        pairs.append((fields[0], fields[1]))
+    return pairs
 
 
-def _is_sha(text: str) -> bool:
-    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+def rewritten_from(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each new commit of a rewrite's ``(old, new)`` pairs and the old commits it
+    replaces (several for a squash), in git's order; a commit re-picked as the very same
+    commit (``old == new``) is left out: nothing changed."""
+    olds_of: dict[str, list[str]] = {}
+    for old, new in pairs:
+        if old != new:
+            olds = olds_of.setdefault(new, [])
+            if old not in olds:
+                olds.append(old)
+    return olds_of
+
+
+class _RewriteStart:
+    """What :func:`start_rewrite` read and started, in the repository at ``cwd``."""
+
+    def __init__(
+        self, cwd: str, parents: dict[str, list[str]], args: tuple[str, ...], input: bytes
+    ) -> None:
+        self.cwd, self.parents, self.args, self.input = cwd, parents, args, input
+        self.started: Started | None = None
+        """The diff, until :func:`claim_output` takes it."""
+
+
+_rewrite_start: _RewriteStart | None = None
 
 
 def start_rewrite(directory: str | os.PathLike[str], text: str) -> None:
@@ -361,20 +409,12 @@ def start_rewrite(directory: str | os.PathLike[str], text: str) -> None:
     for :func:`claim_output`). Does nothing when anything is unusual (a line that is
     not two commit ids, a commit git does not have, no repository): the hook then runs
     its own processes."""
-    global _early_output, _early_parents
+    global _rewrite_start
     discard()
-    olds_of: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) < 2 or not (_is_sha(fields[0]) and _is_sha(fields[1])):
-            return
-        old, new = fields[0], fields[1]
-        if old != new:
-            olds = olds_of.setdefault(new, [])
-            if old not in olds:
-                olds.append(old)
+    try:
+        olds_of = rewritten_from(parse_rewrite_input(text))
+    except ValueError:
+        return
     chunk = list(olds_of.items())[:REWRITE_CHUNK]
     commits = list(dict.fromkeys(c for new, olds in chunk for c in (new, *olds)))
     if not commits:
@@ -396,23 +436,20 @@ def start_rewrite(directory: str | os.PathLike[str], text: str) -> None:
             parents[sha] = rest
     if proc.returncode != 0 or not all(c in parents for c in commits):
         return
-    _early_parents = (cwd, parents)
-    pairs: list[tuple[str, str | None]] = []
-    for c in commits:
-        pairs += [(c, p) for p in parents[c]] if parents[c] else [(c, None)]
-    args, data = diff_tree_stdin_args(), diff_tree_input(pairs)
-    try:
-        _early_output = _EarlyOutput(cwd, args, data, start(cwd, args, data))
-    except (GitNotFound, OSError):
-        _early_output = None
+    args = diff_tree_stdin_args()
+    rewrite = _RewriteStart(cwd, parents, args, diff_tree_input(parent_pairs(commits, parents)))
+    _rewrite_start = rewrite
+    with contextlib.suppress(GitNotFound, OSError):  # else the hook runs its own diff
+        rewrite.started = start(cwd, args, rewrite.input)
 
 
 def early_parents(cwd: str | os.PathLike[str]) -> dict[str, list[str]]:
     """The parents :func:`start_rewrite` read, if it ran in the repository at ``cwd``
     (commits are immutable: they hold their parents)."""
-    if _early_parents is None or not _same_directory(_early_parents[0], cwd):
+    rewrite = _rewrite_start
+    if rewrite is None or not _same_directory(rewrite.cwd, cwd):
         return {}
-    return _early_parents[1]
+    return rewrite.parents
 
 
 def _same_directory(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -423,14 +460,15 @@ def _same_directory(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> boo
 
 
 def claim_output(cwd: str | os.PathLike[str], args: Sequence[str], input: bytes) -> Started | None:
-    """The command started early, if it is ``git ARGS`` with standard input ``input``
-    in the repository at ``cwd``; the caller's to finish (``result()``) or close.
-    Whatever else was started early for a rewrite is stopped."""
-    global _early_output
-    early, _early_output = _early_output, None
-    if early is None:
+    """The diff :func:`start_rewrite` started, if it is ``git ARGS`` with standard input
+    ``input`` in the repository at ``cwd``; the caller's to finish (``result()``) or
+    close. It is stopped otherwise (the parents read early stay)."""
+    rewrite = _rewrite_start
+    if rewrite is None or rewrite.started is None:
         return None
-    if early.args == tuple(args) and early.input == input and _same_directory(early.cwd, cwd):
-        return early.started
-    early.started.close()
+    started, rewrite.started = rewrite.started, None
+    same = rewrite.args == tuple(args) and rewrite.input == input
+    if same and _same_directory(rewrite.cwd, cwd):
+        return started
+    started.close()
     return None

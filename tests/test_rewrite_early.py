@@ -101,8 +101,7 @@ def test_the_early_diff_is_claimed_and_the_records_are_the_same(
     shutil.copytree(repo.root, twin.root, symlinks=True)
     run_hook(repo, text)
     assert claimed == [True]
-    assert _started._early_output is None  # discarded
-    assert _started._early_parents is None
+    assert _started._rewrite_start is None  # discarded
     assert {p: types(repo, p) for p in before} == before
     # The same recomputation with no head start writes the very same ranges.
     monkeypatch.setattr(_started, "start_rewrite", lambda directory, text: None)
@@ -129,12 +128,16 @@ def test_an_early_diff_that_is_not_the_one_asked_for_is_stopped(
 def test_what_started_early_is_stopped_by_another_claim(repo: GitRepo) -> None:
     text, _ = rebased(repo, 2)
     _started.start_rewrite(repo.root, text)
-    early = _started._early_output
+    early = _started._rewrite_start
     assert early is not None
+    assert early.started is not None
+    process = early.started._proc
     assert _started.early_parents(repo.root)  # the parents, read for the hook
     assert _started.claim_output(repo.root, early.args, early.input + b"\n") is None
-    assert early.started._proc.poll() is not None  # stopped
-    assert _started._early_output is None
+    assert process.poll() is not None  # stopped
+    left = _started._rewrite_start
+    assert left is not None
+    assert left.started is None
     _started.start_rewrite(repo.root, text)
     found = _started.claim_output(repo.root, early.args, early.input)
     assert found is not None
@@ -157,14 +160,14 @@ def test_what_started_early_is_stopped_by_another_claim(repo: GitRepo) -> None:
 def test_nothing_starts_early_for_unusual_input(repo: GitRepo, text: str) -> None:
     rebased(repo, 1)
     _started.start_rewrite(repo.root, text)  # malformed, or commits git does not have
-    assert _started._early_output is None
+    assert _started._rewrite_start is None
     assert _started.early_parents(repo.root) == {}
 
 
 def test_nothing_starts_early_outside_a_repository(repo: GitRepo, tmp_path: Path) -> None:
     text, _ = rebased(repo, 1)
     _started.start_rewrite(tmp_path, text)
-    assert _started._early_output is None
+    assert _started._rewrite_start is None
 
 
 def test_a_malformed_line_is_still_reported_by_the_installed_hook(repo: GitRepo) -> None:

@@ -431,10 +431,10 @@ def hook(name: str, args: tuple[str, ...]) -> None:
 
         claude_hook(args)
         return
+    from agent_trace import _started
+
     rewritten = None
     if name == "post-rewrite":
-        from agent_trace import _started
-
         try:
             rewritten = sys.stdin.read()
         except (OSError, UnicodeDecodeError):
@@ -481,10 +481,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
                 pass
     finally:
         disarm()
-        if name == "post-rewrite":
-            from agent_trace import _started
-
-            _started.discard()  # what was started early and not used
+        _started.discard()  # what was started early and not used
 
 
 HOOK_TIMEOUT_ENV = "AGENT_TRACE_HOOK_TIMEOUT"
