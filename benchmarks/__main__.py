@@ -74,6 +74,14 @@ SPECS = (
         "ratio",
     ),
     Spec(
+        "rec-emit",
+        "events",
+        "Recorder.emit of the same event (default privacy policy, HEAD watched)",
+        "orjson.dumps(dict) + write + flush per event",
+        events_bench.TARGET_WRITE_RATIO,
+        "ratio",
+    ),
+    Spec(
         "import-events",
         "startup",
         f"python -c '{startup_bench.IMPORT_EVENTS}'",
@@ -212,6 +220,7 @@ class Settings:
         """Timed runs of each case behind ``spec`` (the memory figure: one, untimed)."""
         return {
             "event-write": self.events_repeats,
+            "rec-emit": self.events_repeats,
             "import-events": self.startup_repeats,
             "import-events-writer": self.startup_repeats,
             "trace-help": self.startup_repeats,
@@ -245,8 +254,14 @@ def step(message: str) -> Iterator[None]:
 
 
 def run_events(base: Path, s: Settings, wanted: set[str], inputs: dict[str, Any]) -> Measured:
-    with step(f"event-write: {s.events:,} events x {s.events_repeats} runs"):
-        return {"event-write": events_bench.bench_write(s.events, s.events_repeats)}
+    out: Measured = {}
+    if "event-write" in wanted:
+        with step(f"event-write: {s.events:,} events x {s.events_repeats} runs"):
+            out["event-write"] = events_bench.bench_write(s.events, s.events_repeats)
+    if "rec-emit" in wanted:
+        with step(f"rec-emit: {s.events:,} events x {s.events_repeats} runs"):
+            out["rec-emit"] = events_bench.bench_emit(s.events, s.events_repeats)
+    return out
 
 
 def run_startup(base: Path, s: Settings, wanted: set[str], inputs: dict[str, Any]) -> Measured:

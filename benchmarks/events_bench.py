@@ -16,7 +16,9 @@ same run. Target: writing within 2x of the floor.
     python -m benchmarks.events_bench --quick    # smoke run (CI)
     python -m benchmarks.events_bench --json     # machine-readable output
 
-``python -m benchmarks`` runs the write figure (``bench_write``) with all the others.
+``python -m benchmarks`` runs the write figure (``bench_write``) and the recorder's
+figure (``bench_emit``: ``Recorder.emit`` of the same event in a git repository, with the
+default privacy policy and HEAD watched for commits) with all the others.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import functools
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +39,7 @@ from typing import Any
 
 import orjson
 
+from agent_trace import Recorder
 from agent_trace.events import (
     CommandExecutionItem,
     CommandExecutionStatus,
@@ -239,6 +243,45 @@ def bench_write(
         "event": event_name,
         "form": form.value,
         "line_bytes": len(orjson.dumps(data)) + 1,
+        "events_per_run": n,
+    }
+
+
+def emit_ours(rec: Recorder, event: ThreadEvent) -> Callable[[Path, int], float]:
+    def run(_directory: Path, n: int) -> float:
+        emit = rec.emit
+        start = time.perf_counter()
+        for _ in range(n):
+            emit(event)
+        return time.perf_counter() - start
+
+    return run
+
+
+def bench_emit(n: int, repeats: int, event_name: str = "command_execution") -> dict[str, Any]:
+    """Seconds per event of ``Recorder.emit`` (a recorder as ``with Recorder(repo)``
+    opens it: the default privacy policy, which redacts the command and keeps no output,
+    and HEAD watched for new commits) against the same write + flush floor as
+    :func:`bench_write`, for the full event."""
+    event = EVENTS[event_name]()
+    data = equivalent_dict(event, WireForm.ENVELOPE)
+    with tempfile.TemporaryDirectory(prefix="events-bench-") as tmp:
+        repo = Path(tmp) / "repo"
+        repo.mkdir()
+        (repo / "README.md").write_text("bench\n", encoding="utf-8")
+        for args in (["init", "-q"], ["add", "README.md"], ["commit", "-qm", "init"]):
+            subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+        with Recorder(repo, tool_name="bench-agent") as rec:
+            cases = {"ours": emit_ours(rec, event), "floor": write_floor_flush(data)}
+            samples = measure_samples(cases, Path(tmp), n, repeats)
+            written = rec.events_path.stat().st_size
+        if rec.dropped:
+            raise RuntimeError(f"the recorder dropped {rec.dropped} events")
+    return {
+        **figure([s / n for s in samples["ours"]], [s / n for s in samples["floor"]]),
+        "event": event_name,
+        "floor_line_bytes": len(orjson.dumps(data)) + 1,
+        "line_bytes": written // (n * (repeats + 1)),
         "events_per_run": n,
     }
 

@@ -191,6 +191,24 @@ def test_agent_only_commit_is_linked_by_the_recorder(repo: GitRepo) -> None:
     assert assert_records_valid(repo) == 1
 
 
+def test_events_look_at_head_at_most_once_per_poll_but_file_changes_always(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_trace import _recorder
+
+    monkeypatch.setattr(_recorder, "_HEAD_POLL_NS", 10**15)  # one look, then none by poll
+    repo.write("README.md", "# project\n")
+    repo.commit("base")
+    with Recorder(repo.root, model_id=SONNET) as rec:
+        rec.emit(ItemCompletedEvent(item=AgentMessageItem(id="m1", text="one")))
+        repo.write("a.py", "x = 1\n")
+        head = repo.commit("human: a")
+        rec.emit(ItemCompletedEvent(item=AgentMessageItem(id="m2", text="two")))
+        assert rec.links == []  # inside the poll window: not looked yet
+        rec.emit(ItemStartedEvent(item=_change("fc1", PatchApplyStatus.IN_PROGRESS, "b.py")))
+        assert [link.commit for link in rec.links] == [head]  # a file change always looks
+
+
 def test_root_commit_made_during_the_run_is_linked(repo: GitRepo) -> None:
     with Recorder(repo.root, model_id=SONNET) as rec:
         with rec.edit("a.py"):

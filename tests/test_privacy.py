@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -1185,3 +1186,29 @@ def test_deep_nesting_in_traces_jsonl(repo: GitRepo, line: bytes) -> None:
     proc = installed_trace("log", cwd=repo.root)
     no_traceback(proc)
     assert proc.returncode in (0, 1)
+
+
+_HINT_WORDS = sorted({h for p in DEFAULT_PATTERNS for h in p.hints})
+
+
+@given(st.lists(st.text(alphabet="abk-_:/s", min_size=1, max_size=5), min_size=1, max_size=6),
+       st.text(alphabet="abk-_:/sAK ", max_size=30))  # fmt: skip
+def test_any_of_finds_exactly_where_a_word_occurs(words: list[str], text: str) -> None:
+    from agent_trace.events._redact import _any_of
+
+    found = re.search(_any_of(words), text) is not None
+    assert found == any(w in text for w in words)
+
+
+@given(st.lists(st.sampled_from([*_HINT_WORDS, "x", " ", "=", "AKIA", "ghp_", "12345678"]),
+                max_size=12).map("".join),
+       st.text(max_size=40))  # fmt: skip
+@example("token=abcdefgh123", "")
+@example("bash -lc 'ls -la'", "")
+def test_the_hint_prefilter_changes_no_finding(head: str, tail: str) -> None:
+    text = head + tail
+    fast = Redactor()
+    slow = Redactor()
+    object.__setattr__(slow, "_hinted", None)  # every pattern searched, as before
+    assert fast.findings(text) == slow.findings(text)
+    assert fast.redact(text) == slow.redact(text)

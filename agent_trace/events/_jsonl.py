@@ -118,10 +118,12 @@ class JsonlWriter:
     def write(self, event: ThreadEvent, ts: str | None = None) -> None:
         """Append one event in this writer's form (``ts``: the envelope's time, when it is
         not now, e.g. an imported event's)."""
-        # The hot path of every recorder: orjson is called directly; `dumps` only when
-        # the line needs a closer look.
+        # The hot path of every recorder: orjson is called directly (`dumps` only when
+        # the line needs a closer look) and the lock taken without `with` (half its cost).
         body = _dump_event(event)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             line = self._line(body, ts)
             limits = self.limits
             if limits is not None:
@@ -138,6 +140,8 @@ class JsonlWriter:
             self._append(line, event.__class__ in _BOUNDARY)
             if self._envelope:
                 self._seq += 1
+        finally:
+            lock.release()
 
     def _line(self, body: dict[str, Any], ts: str | None, *, bare: bool = False) -> bytes:
         """The line of one event in this writer's form (``bare``: the event alone)."""

@@ -138,11 +138,35 @@ class Finding:
     end: int
 
 
+def _any_of(words: Iterable[str]) -> str:
+    """A regular expression matching where any of ``words`` occurs: a trie of them
+    (``sk-`` for ``sk-`` and ``sk-ant-``: a longer word is found by its prefix), so a
+    search tries one branch per character instead of every word."""
+    groups: dict[str, list[str]] = {}
+    for word in set(words):
+        if not word:
+            return ""  # matches everywhere
+        groups.setdefault(word[0], []).append(word[1:])
+    branches = [re.escape(first) + _any_of(rest) for first, rest in sorted(groups.items())]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _prefilter(redactor: Redactor) -> re.Pattern[str] | None:
+    """One search for every pattern's hints, when each pattern has some: the text of most
+    events has none of them, and then no pattern is searched at all."""
+    if not redactor.patterns or not all(p.hints for p in redactor.patterns):
+        return None
+    return re.compile(_any_of(h for p in redactor.patterns for h in p.hints))
+
+
 @attrs.frozen
 class Redactor:
     """Replaces secrets with ``[REDACTED:<name>]``."""
 
     patterns: tuple[SecretPattern, ...] = DEFAULT_PATTERNS
+    _hinted: re.Pattern[str] | None = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_prefilter, takes_self=True)
+    )
 
     @classmethod
     def configured(
@@ -171,9 +195,11 @@ class Redactor:
         """The secrets in ``text``, in order, without overlaps (earlier patterns win)."""
         # Markers of an earlier redaction are not secrets, nor parts of one: redacting
         # redacted text changes nothing.
+        if self._no_hint(text):
+            return []
+        lower = text.lower()
         taken = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
         found: list[Finding] = []
-        lower = text.lower()
         for pattern in self.patterns:
             if pattern.hints and not any(h in lower for h in pattern.hints):
                 continue  # cannot match: most text is searched by no pattern at all
@@ -199,7 +225,15 @@ class Redactor:
         Redacted again until nothing more is found: a secret whose start was glued to
         another one (no word boundary left) shows once its neighbour is a marker, however
         many are glued in a row, and redacting the result changes nothing."""
+        if self._no_hint(text):
+            return text  # no pattern can match (most text)
         return self.redact_with_findings(text)[0]
+
+    def _no_hint(self, text: str) -> bool:
+        """No pattern can match ``text``: none of their hints is in it (anything not a
+        string goes on, to fail as it did)."""
+        hinted = self._hinted
+        return hinted is not None and type(text) is str and hinted.search(text.lower()) is None
 
     def redact_with_findings(self, text: str) -> tuple[str, list[Finding]]:
         """What :meth:`redact` gives, and every secret it replaced, in every round, at
