@@ -28,7 +28,6 @@ import functools
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +55,7 @@ from agent_trace.events import (
     to_dict,
     utc_timestamp,
 )
-from benchmarks.attribution_bench import figure, interleave
+from benchmarks.attribution_bench import figure, git, interleave
 
 TARGET_WRITE_RATIO = 2.0
 RUN_ID = "0199a213-81c0-7800-8aa1-bbab2a035a53"
@@ -270,7 +269,7 @@ def bench_emit(n: int, repeats: int, event_name: str = "command_execution") -> d
         repo.mkdir()
         (repo / "README.md").write_text("bench\n", encoding="utf-8")
         for args in (["init", "-q"], ["add", "README.md"], ["commit", "-qm", "init"]):
-            subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+            git(repo, *args)
         with Recorder(repo, tool_name="bench-agent") as rec:
             cases = {"ours": emit_ours(rec, event), "floor": write_floor_flush(data)}
             samples = measure_samples(cases, Path(tmp), n, repeats)

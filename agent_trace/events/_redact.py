@@ -193,11 +193,11 @@ class Redactor:
 
     def findings(self, text: str) -> list[Finding]:
         """The secrets in ``text``, in order, without overlaps (earlier patterns win)."""
-        # Markers of an earlier redaction are not secrets, nor parts of one: redacting
-        # redacted text changes nothing.
         if self._no_hint(text):
             return []
         lower = text.lower()
+        # Markers of an earlier redaction are not secrets, nor parts of one: redacting
+        # redacted text changes nothing.
         taken = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
         found: list[Finding] = []
         for pattern in self.patterns:
