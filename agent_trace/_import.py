@@ -30,7 +30,7 @@ from ._model_ids import normalize_model_id
 from ._pending import Label, PendingFile, PendingState, carry_labels
 from ._runs import RunStatus, check_run_id
 from ._store import TraceStore
-from .events import JsonlWriter, ThreadCompletedEvent, parse_timestamp
+from .events import JsonlWriter, ThreadCompletedEvent, parse_timestamp, to_dict
 from .events._adapters import AdapterReader, Translated
 from .events._privacy import PrivacyPolicy
 
@@ -107,7 +107,7 @@ def import_log(
     policy = privacy
     with JsonlWriter(run.events_path, run_id=run.run_id, fsync="never", limits=limits) as writer:
         for t in events:
-            writer.write(policy.apply(t.event), ts=t.ts)
+            writer.write_dict(policy.apply_dict(to_dict(t.event)), ts=t.ts)
             outcome.events += 1
             if isinstance(t.event, ThreadCompletedEvent) and t.event.subtype != "success":
                 status = RunStatus.FAILED

@@ -58,6 +58,7 @@ from .events import (
     Usage,
     utc_timestamp,
 )
+from .events._codec import dump_event
 from .events._limits import Limits
 from .events._privacy import PrivacyPolicy, safe_url
 
@@ -76,6 +77,7 @@ _START_BYTES = 4 * 1024 * 1024
 _HEAD_POLL_NS = 2_000_000
 """Events that attribute nothing look at HEAD at most once per 2 ms (reading it costs
 about 30 µs); file changes, ``edit``, ``link`` and the end of the run always look."""
+_TURN_ENDS = (TurnCompletedEvent, TurnFailedEvent)  # a tuple: isinstance is faster with it
 _RETRYABLE = {errno.EINTR, errno.EAGAIN, errno.EBUSY, errno.ENOSPC, errno.EIO}
 
 
@@ -415,8 +417,10 @@ class Recorder:
             found = getattr(event, "item", None)
             item = found if isinstance(found, FileChangeItem) else None
             # Only a file change needs HEAD current (its lines must not go to an earlier
-            # commit); other events leave the commits made since to the next look.
-            self._check_commits(poll=item is None)
+            # commit); other events leave the commits made since to the next look, at
+            # most _HEAD_POLL_NS later.
+            if item is not None or time.monotonic_ns() - self._head_read_ns >= _HEAD_POLL_NS:
+                self._check_commits()
             self._count(event)
             if item is not None:
                 paths = [c.path for c in item.changes]
@@ -434,7 +438,7 @@ class Recorder:
         if isinstance(event, TurnStartedEvent):
             self._turn += 1
             self._turn_id = f"turn-{self._turn}"
-        elif isinstance(event, TurnCompletedEvent | TurnFailedEvent):
+        elif isinstance(event, _TURN_ENDS):
             usage = event.usage
             if usage is not None:
                 self._usage[0] += usage.input_tokens
@@ -494,28 +498,61 @@ class Recorder:
         writer = self._writer
         if writer is None:
             raise RuntimeError("the recorder is not started: use `with Recorder(...) as rec:`")
-        if self.privacy is not None:  # the one place events are filtered, for every output
-            event = self.privacy.apply(event)
+        # The one place events are filtered, for every output: the policy works on the
+        # event's JSON object, and event objects are built from it only for emitters.
+        privacy = self.privacy
+        body = dump_event(event)
+        if privacy is not None:
+            body = privacy.apply_dict(body)
+        try:
+            writer.write_dict(body, ts)
+        except (OSError, ValueError) as exc:
+            self._write_again(writer, body, ts, exc)
+        else:
+            if writer.not_written == 1:
+                self._warn_full(writer)
+        if self.emitters:
+            if privacy is not None:
+                try:
+                    event = privacy.apply(event)
+                except ValueError as exc:  # built in Python with a value its type has not
+                    log.warning("agent-trace: event not passed to the emitters: %s", exc)
+                    return
+            self._to_emitters(event)
+
+    def _write_again(
+        self, writer: JsonlWriter, body: dict[str, Any], ts: str | None, exc: Exception
+    ) -> None:
+        """A write failed with ``exc``: retried (brief I/O errors), else dropped and logged."""
         for attempt in range(4):
-            try:
-                writer.write(event, ts=ts)
-                if writer.not_written == 1:
-                    log.warning(
-                        "agent-trace: %s reached its size cap (max_log_bytes); later events "
-                        "of this run are not recorded (attribution goes on)",
-                        writer.path,
-                    )
-                break
-            except OSError as exc:
-                if exc.errno not in _RETRYABLE or attempt == 3:
-                    self.dropped += 1
-                    log.warning("agent-trace: event not written to %s: %s", writer.path, exc)
-                    break
-                time.sleep(0.01 * (attempt + 1))
-            except ValueError as exc:  # a closed writer
+            if isinstance(exc, ValueError):  # a closed writer
                 self.dropped += 1
                 log.warning("agent-trace: event not written: %s", exc)
-                break
+                return
+            assert isinstance(exc, OSError)
+            if exc.errno not in _RETRYABLE or attempt == 3:
+                self.dropped += 1
+                log.warning("agent-trace: event not written to %s: %s", writer.path, exc)
+                return
+            time.sleep(0.01 * (attempt + 1))
+            try:
+                writer.write_dict(body, ts)
+            except (OSError, ValueError) as again:
+                exc = again
+            else:
+                if writer.not_written == 1:
+                    self._warn_full(writer)
+                return
+
+    @staticmethod
+    def _warn_full(writer: JsonlWriter) -> None:
+        log.warning(
+            "agent-trace: %s reached its size cap (max_log_bytes); later events "
+            "of this run are not recorded (attribution goes on)",
+            writer.path,
+        )
+
+    def _to_emitters(self, event: ThreadEvent) -> None:
         for emitter in self.emitters:
             try:
                 emitter(event)
@@ -845,19 +882,16 @@ class Recorder:
         with self._lock:
             return self._check_commits(force_check=True)
 
-    def _check_commits(self, force_check: bool = False, *, poll: bool = False) -> list[LinkResult]:
-        """Link the commits made since the last look at HEAD. ``poll``: skip the look when
-        the last one is under :data:`_HEAD_POLL_NS` old (events that attribute nothing,
-        which can come thousands a second; a commit takes a git process, far longer)."""
+    def _check_commits(self, force_check: bool = False) -> list[LinkResult]:
+        """Link the commits made since the last look at HEAD (:meth:`emit` looks for
+        events that attribute nothing at most every :data:`_HEAD_POLL_NS`: they can come
+        thousands a second, and a commit takes a git process, far longer)."""
         if not self.auto_link and not force_check:
             return []
         store = self._store
         if store is None:
             return []
-        now = time.monotonic_ns()
-        if poll and now - self._head_read_ns < _HEAD_POLL_NS:
-            return []
-        self._head_read_ns = now
+        self._head_read_ns = time.monotonic_ns()
         try:
             head = store.repository.read_head()
             if head == self._head or head is None:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner, Result
@@ -35,6 +35,7 @@ from agent_trace import (
 from agent_trace.cli import cli
 from agent_trace.events import (
     AgentMessageItem,
+    CommandExecutionItem,
     EventReader,
     FileChangeItem,
     FileUpdateChange,
@@ -995,6 +996,27 @@ def test_emitters_get_every_event_and_a_failing_one_is_harmless(
     assert rec.dropped == 0
     assert rec.run.read_manifest().status == "completed"
     assert any("emitter down" in r.getMessage() for r in caplog.records)
+
+
+def test_an_event_with_a_value_its_type_does_not_allow_is_written_but_not_emitted(
+    repo: GitRepo, caplog: pytest.LogCaptureFixture
+) -> None:
+    received: list[ThreadEvent] = []
+    odd = ItemCompletedEvent(
+        item=CommandExecutionItem(
+            id="c", command="ls", exit_code=cast(int, "zero"), status="completed"
+        )
+    )
+    caplog.set_level(logging.WARNING, logger="agent_trace")
+    with Recorder(repo.root, emitters=[received.append]) as rec:
+        rec.emit(odd)
+    lines_written = rec.events_path.read_text(encoding="utf-8").splitlines()
+    [item] = [json.loads(line)["event"].get("item") for line in lines_written[1:-1]]
+    assert (item["id"], item["exit_code"]) == ("c", "zero")  # written as given
+    assert types_of(received) == ["thread.started", "thread.completed"]
+    assert rec.dropped == 0
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("agent-trace: event not passed to the emitters: $.item.exit_code")
 
 
 def test_paths_outside_the_repository_are_refused(repo: GitRepo, tmp_path: Path) -> None:

@@ -581,7 +581,8 @@ def test_unknown_and_odd_events_are_ignored(spans: Spans, caplog: pytest.LogCapt
         feed(emitter, odd)
         emitter(ThreadErrorEvent(message=cast(str, None)))  # breaks _error_type: logged
     [warning] = [r.getMessage() for r in caplog.records]
-    assert warning.startswith("agent-trace: no span for ThreadErrorEvent: expected string")
+    expected = "agent-trace: no span for ThreadErrorEvent: $.message: expected a string, got null"
+    assert warning == expected
     assert spans.all() == []  # the root is still open
     emitter(ThreadCompletedEvent(
         thread_id="r", session_id="r", subtype="success", outcome_code="success",

@@ -51,7 +51,11 @@ __all__ = [
 
 FsyncPolicy = Literal["never", "boundary", "always"]
 
-_BOUNDARY = frozenset((TurnCompletedEvent, TurnFailedEvent, ThreadCompletedEvent, ThreadErrorEvent))
+_BOUNDARY_CLASSES = frozenset(
+    (TurnCompletedEvent, TurnFailedEvent, ThreadCompletedEvent, ThreadErrorEvent)
+)
+"""The events that end a turn or the thread (``fsync="boundary"``), and their tags."""
+_BOUNDARY = frozenset(attrs.fields(cls).type.default for cls in _BOUNDARY_CLASSES)
 
 
 class JsonlWriter:
@@ -118,9 +122,13 @@ class JsonlWriter:
     def write(self, event: ThreadEvent, ts: str | None = None) -> None:
         """Append one event in this writer's form (``ts``: the envelope's time, when it is
         not now, e.g. an imported event's)."""
+        self.write_dict(_dump_event(event), ts)
+
+    def write_dict(self, body: dict[str, Any], ts: str | None = None) -> None:
+        """Append one event given as its JSON object (:func:`to_dict` of a bare event,
+        e.g. filtered by :meth:`PrivacyPolicy.apply_dict`); ``body`` is not changed."""
         # The hot path of every recorder: orjson is called directly (`dumps` only when
         # the line needs a closer look) and the lock taken without `with` (half its cost).
-        body = _dump_event(event)
         lock = self._lock
         lock.acquire()
         try:
@@ -137,7 +145,7 @@ class JsonlWriter:
                 if room is not None and (self._full or self._size + len(line) > room):
                     self._log_full(ts)
                     return
-            self._append(line, event.__class__ in _BOUNDARY)
+            self._append(line, body.get("type") in _BOUNDARY)
             if self._envelope:
                 self._seq += 1
         finally:
@@ -192,7 +200,7 @@ class JsonlWriter:
         with self._lock:
             if isinstance(record, EventEnvelope):
                 self._seq = max(self._seq, record.seq + 1)
-            self._append(line, event.__class__ in _BOUNDARY)
+            self._append(line, event.__class__ in _BOUNDARY_CLASSES)
 
     def _append(self, data: bytes, boundary: bool) -> None:
         """Write one whole line (``data`` ends in a newline); the caller holds the lock."""

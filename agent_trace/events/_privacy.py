@@ -11,35 +11,22 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
+from ._codec import dump_event, from_dict
 from ._redact import DEFAULT_PATTERNS, Finding, Redactor, SecretPattern, safe_url
 from ._vocabulary import (
-    AgentMessageItem,
-    CommandExecutionItem,
-    ErrorDetail,
-    ErrorItem,
+    EVENT_CLASSES,
+    ITEM_CLASSES,
     ItemCompletedEvent,
     ItemStartedEvent,
     ItemUpdatedEvent,
-    McpToolCallItem,
-    PlanItem,
-    ReasoningItem,
-    ThreadCompletedEvent,
-    ThreadErrorEvent,
     ThreadEvent,
-    ThreadItem,
-    TodoEntry,
-    TodoListItem,
-    ToolInvocationItem,
-    ToolOutputItem,
-    TurnFailedEvent,
     UnknownEvent,
     UnknownItem,
-    WebSearchItem,
 )
 
 __all__ = [
@@ -135,10 +122,19 @@ def _capture_kinds(values: str | Iterable[str]) -> frozenset[Capture]:
     return Capture.parse(values)
 
 
-# Tuples, not unions: isinstance is faster with them (every event passes here).
 _ITEM_EVENTS = (ItemStartedEvent, ItemUpdatedEvent, ItemCompletedEvent)
-_TEXT_ITEMS = (AgentMessageItem, PlanItem, ReasoningItem)
 _KEPT_UNKNOWN = ("id", "type", "status", "thread_id", "session_id", "item_id", "call_id")
+_ITEM_EVENT_TAGS = frozenset(("item.started", "item.updated", "item.completed"))
+_TEXT_KINDS = {
+    "agent_message": Capture.MESSAGES,
+    "plan": Capture.MESSAGES,
+    "reasoning": Capture.REASONING,
+}
+_EVENT_CLASSES = frozenset(EVENT_CLASSES)
+_KNOWN_EVENT_TAGS = frozenset(attrs.fields(cls).type.default for cls in EVENT_CLASSES)
+_KNOWN_ITEM_TAGS = frozenset(attrs.fields(cls).type.default for cls in ITEM_CLASSES)
+
+JsonObject = dict[str, Any]
 
 
 @attrs.frozen
@@ -147,11 +143,28 @@ class PrivacyPolicy:
 
     ``capture``: the kinds kept (:class:`Capture`); ``redactor``: secrets replaced in
     all kept text (``None``: none); ``max_output_bytes``: the tail of command and tool
-    output kept (``-1``: all)."""
+    output kept (``-1``: all).
+
+    The policy is written once, for an event's JSON object (:meth:`apply_dict`, what
+    the recorder's writer uses, with no objects built); :meth:`apply` is that applied
+    to an event object."""
 
     capture: frozenset[Capture] = attrs.field(default=frozenset(), converter=_capture_kinds)
     redactor: Redactor | None = attrs.field(factory=Redactor)
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    # Looked up once, not per command (a member of an enum hashes in Python).
+    _keep_output: bool = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda p: Capture.COMMAND_OUTPUT in p.capture, takes_self=True),
+    )
+    _keep_tool_io: bool = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda p: Capture.TOOL_IO in p.capture, takes_self=True),
+    )
 
     @classmethod
     def keep_everything(cls) -> PrivacyPolicy:
@@ -168,117 +181,138 @@ class PrivacyPolicy:
         return self._text(cut_to_tail(text, self.max_output_bytes))
 
     def apply(self, event: ThreadEvent) -> ThreadEvent:
-        """The event as this policy lets it be written."""
-        if isinstance(event, _ITEM_EVENTS):
-            item = self.apply_item(event.item)
-            return event if item is event.item else attrs.evolve(event, item=item)
-        if isinstance(event, ThreadCompletedEvent) and event.result is not None:
-            keep = Capture.MESSAGES in self.capture
-            return attrs.evolve(event, result=self._text(event.result) if keep else None)
-        if isinstance(event, ThreadErrorEvent):
-            return attrs.evolve(event, message=self._text(event.message))
-        if isinstance(event, TurnFailedEvent):
-            changes: dict[str, Any] = {}
-            if event.message is not None:
-                changes["message"] = self._text(event.message)
-            if event.error is not None:
-                changes["error"] = attrs.evolve(
-                    event.error, message=self._text(event.error.message)
-                )
-            return attrs.evolve(event, **changes) if changes else event
+        """The event as this policy lets it be written (the same event when the policy
+        changes nothing in it)."""
         if isinstance(event, UnknownEvent):
             return UnknownEvent(self._unknown(event.data))
-        return event
+        if isinstance(event, _ITEM_EVENTS) and isinstance(event.item, UnknownItem):
+            return attrs.evolve(event, item=UnknownItem(self._unknown(event.item.data)))
+        if event.__class__ not in _EVENT_CLASSES:
+            return event  # not an event: nothing of it is written
+        body = dump_event(event)
+        kept = self.apply_dict(body)
+        return event if kept is body else from_dict(kept)
 
-    def apply_item(self, item: ThreadItem) -> ThreadItem:
-        capture = self.capture
-        if isinstance(item, _TEXT_ITEMS):
-            kind = Capture.REASONING if isinstance(item, ReasoningItem) else Capture.MESSAGES
-            if kind in capture:
-                return attrs.evolve(item, text=self._text(item.text))
-            return attrs.evolve(item, text="", extra=_omitted(item.extra, kind))
-        if isinstance(item, TodoListItem):
-            if Capture.MESSAGES in capture:
-                items = [attrs.evolve(e, text=self._text(e.text)) for e in item.items]
-                return attrs.evolve(item, items=items)
-            items = [TodoEntry(text="", completed=e.completed) for e in item.items]
-            return attrs.evolve(item, items=items, extra=_omitted(item.extra, Capture.MESSAGES))
-        if isinstance(item, CommandExecutionItem):
-            return self._command(item)
-        if isinstance(item, ToolOutputItem):
-            if Capture.COMMAND_OUTPUT in capture:
-                return attrs.evolve(item, output=self._output(item.output))
-            if not item.output:
-                return item
-            return attrs.evolve(item, output="", extra=_omitted(item.extra, Capture.COMMAND_OUTPUT))
-        if isinstance(item, McpToolCallItem):
-            error = item.error
+    def apply_dict(self, body: JsonObject) -> JsonObject:
+        """An event's JSON object (:func:`~agent_trace.events.to_dict`) as this policy
+        lets it be written. ``body`` is not changed: what differs is copied (``body``
+        itself is returned when nothing does)."""
+        tag = body.get("type")
+        if tag in _ITEM_EVENT_TAGS:
+            item = body.get("item")
+            if type(item) is not dict:
+                return body
+            kept = self._item(item)
+            return body if kept is item else {**body, "item": kept}
+        if tag == "thread.completed":
+            if body.get("result") is None:
+                return body
+            if Capture.MESSAGES in self.capture:
+                return {**body, "result": self._text(body["result"])}
+            out = dict(body)
+            del out["result"]
+            return out
+        if tag == "error":
+            return {**body, "message": self._text(body["message"])}
+        if tag == "turn.failed":
+            out = body
+            if body.get("message") is not None:
+                out = {**out, "message": self._text(body["message"])}
+            error = body.get("error")
             if error is not None:
-                error = ErrorDetail(
-                    message=self._text(error.message), extra=self._value(error.extra)
-                )
-            if Capture.TOOL_IO in capture:
-                return attrs.evolve(
-                    item,
-                    arguments=self._value(item.arguments),
-                    result=self._value(item.result),
-                    error=error,
-                )
-            if item.arguments is None and item.result is None:
-                return attrs.evolve(item, error=error)
-            return attrs.evolve(
-                item,
-                arguments=None,
-                result=None,
-                error=error,
-                extra=_omitted(item.extra, Capture.TOOL_IO),
-            )
-        if isinstance(item, ToolInvocationItem):
-            if Capture.TOOL_IO in capture:
-                return attrs.evolve(item, arguments=self._value(item.arguments))
-            if item.arguments is None:
-                return item
-            return attrs.evolve(item, arguments=None, extra=_omitted(item.extra, Capture.TOOL_IO))
-        if isinstance(item, WebSearchItem):
-            if Capture.TOOL_IO in capture:
-                return attrs.evolve(
-                    item,
-                    query=self._text(item.query),
-                    results=self._value(item.results),
-                    action=self._value(item.action),
-                )
-            return attrs.evolve(
-                item,
-                query="",
-                results=None,
-                action=None,
-                extra=_omitted(item.extra, Capture.TOOL_IO),
-            )
-        if isinstance(item, ErrorItem):
-            return attrs.evolve(item, message=self._text(item.message))
-        if isinstance(item, UnknownItem):
-            return UnknownItem(self._unknown(item.data))
-        return item  # file changes: paths and kinds only
+                out = {**out, "error": self._error(error)}
+            return out
+        if tag in _KNOWN_EVENT_TAGS:
+            return body
+        return self._unknown(body)
 
-    def _command(self, item: CommandExecutionItem) -> CommandExecutionItem:
+    def _error(self, error: JsonObject) -> JsonObject:
+        return {**error, "message": self._text(error["message"])}
+
+    def _item(self, item: JsonObject) -> JsonObject:
         capture = self.capture
-        changes: dict[str, Any] = {"command": self._text(item.command)}
-        omitted: list[Capture] = []
-        if Capture.COMMAND_OUTPUT in capture:
-            changes["aggregated_output"] = self._output(item.aggregated_output)
-        elif item.aggregated_output:
-            changes["aggregated_output"] = ""
-            omitted.append(Capture.COMMAND_OUTPUT)
-        if Capture.TOOL_IO in capture:
-            changes["arguments"] = self._value(item.arguments)
-        elif item.arguments is not None:
-            changes["arguments"] = None
-            omitted.append(Capture.TOOL_IO)
-        if omitted:
-            changes["extra"] = _omitted(item.extra, *omitted)
-        return attrs.evolve(item, **changes)
+        tag = item.get("type")
+        if tag == "command_execution":
+            return self._command(item)
+        text_kind = _TEXT_KINDS.get(tag)  # type: ignore[arg-type]
+        if text_kind is not None:
+            if text_kind in capture:
+                return {**item, "text": self._text(item["text"])}
+            return _omitted({**item, "text": ""}, text_kind.value)
+        if tag == "todo_list":
+            if Capture.MESSAGES in capture:
+                entries = [{**e, "text": self._text(e["text"])} for e in item["items"]]
+                return {**item, "items": entries}
+            entries = [{"text": "", "completed": e["completed"]} for e in item["items"]]
+            return _omitted({**item, "items": entries}, Capture.MESSAGES.value)
+        if tag == "tool_output":
+            if Capture.COMMAND_OUTPUT in capture:
+                return {**item, "output": self._output(item["output"])}
+            if not item["output"]:
+                return item
+            return _omitted({**item, "output": ""}, Capture.COMMAND_OUTPUT.value)
+        if tag == "mcp_tool_call":
+            out = dict(item)
+            error = item.get("error")
+            if error is not None:
+                message = self._text(error["message"])
+                rest = {k: v for k, v in error.items() if k != "message"}
+                out["error"] = {"message": message, **self._value(rest)}
+            if Capture.TOOL_IO in capture:
+                for key in ("arguments", "result"):
+                    if key in out:
+                        out[key] = self._value(out[key])
+                return out
+            if item.get("arguments") is None and item.get("result") is None:
+                return out
+            out.pop("arguments", None)
+            out.pop("result", None)
+            return _omitted(out, Capture.TOOL_IO.value)
+        if tag == "tool_invocation":
+            if Capture.TOOL_IO in capture:
+                if "arguments" not in item:
+                    return item
+                return {**item, "arguments": self._value(item["arguments"])}
+            if item.get("arguments") is None:
+                return item
+            out = dict(item)
+            del out["arguments"]
+            return _omitted(out, Capture.TOOL_IO.value)
+        if tag == "web_search":
+            if Capture.TOOL_IO in capture:
+                out = {**item, "query": self._text(item["query"])}
+                for key in ("results", "action"):
+                    if key in out:
+                        out[key] = self._value(out[key])
+                return out
+            out = {**item, "query": ""}
+            out.pop("results", None)
+            out.pop("action", None)
+            return _omitted(out, Capture.TOOL_IO.value)
+        if tag == "error":
+            return {**item, "message": self._text(item["message"])}
+        if tag in _KNOWN_ITEM_TAGS:
+            return item  # file changes: paths and kinds only
+        return self._unknown(item)
 
-    def _unknown(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _command(self, item: JsonObject) -> JsonObject:
+        # The hot path: every command an agent runs passes here.
+        out = {**item, "command": self._text(item["command"])}
+        lost: tuple[str, ...] = ()
+        if self._keep_output:
+            out["aggregated_output"] = self._output(item["aggregated_output"])
+        elif item["aggregated_output"]:
+            out["aggregated_output"] = ""
+            lost = _OUTPUT
+        if self._keep_tool_io:
+            if "arguments" in item:
+                out["arguments"] = self._value(item["arguments"])
+        elif item.get("arguments") is not None:
+            del out["arguments"]
+            lost = _OUTPUT_AND_IO if lost else _IO
+        return _omitted(out, *lost) if lost else out
+
+    def _unknown(self, data: JsonObject) -> JsonObject:
         if Capture.TOOL_IO in self.capture:
             out = self._value(data)
             assert isinstance(out, dict)
@@ -293,10 +327,21 @@ class PrivacyPolicy:
         return out
 
 
-def _omitted(extra: Mapping[str, Any], *kinds: Capture) -> dict[str, Any]:
-    before = extra.get(OMITTED_KEY)
+def _omitted(out: JsonObject, *kinds: str) -> JsonObject:
+    """``out`` (a copy the caller made) marked with the kinds left out of it (their
+    values: plain strings)."""
+    before = out.get(OMITTED_KEY)
+    if before is None:  # most items: the first mark
+        out[OMITTED_KEY] = list(kinds)
+        return out
     names = list(before) if isinstance(before, list) else []
-    for kind in kinds:  # a loop, not a comprehension: no frame, on every command event
-        if kind._value_ not in names:
-            names.append(kind._value_)
-    return {**extra, OMITTED_KEY: names}
+    for kind in kinds:  # a loop, not a comprehension: no frame
+        if kind not in names:
+            names.append(kind)
+    out[OMITTED_KEY] = names
+    return out
+
+
+_OUTPUT = (Capture.COMMAND_OUTPUT.value,)
+_IO = (Capture.TOOL_IO.value,)
+_OUTPUT_AND_IO = _OUTPUT + _IO
