@@ -152,7 +152,7 @@ class PrivacyPolicy:
     capture: frozenset[Capture] = attrs.field(default=frozenset(), converter=_capture_kinds)
     redactor: Redactor | None = attrs.field(factory=Redactor)
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
-    # Looked up once, not per command (a member of an enum hashes in Python).
+    # Looked up once, not per item (a member of an enum hashes in Python).
     _keep_output: bool = attrs.field(
         init=False,
         eq=False,
@@ -246,7 +246,7 @@ class PrivacyPolicy:
             entries = [{"text": "", "completed": e["completed"]} for e in item["items"]]
             return _omitted({**item, "items": entries}, Capture.MESSAGES.value)
         if tag == "tool_output":
-            if Capture.COMMAND_OUTPUT in capture:
+            if self._keep_output:
                 return {**item, "output": self._output(item["output"])}
             if not item["output"]:
                 return item
@@ -258,7 +258,7 @@ class PrivacyPolicy:
                 message = self._text(error["message"])
                 rest = {k: v for k, v in error.items() if k != "message"}
                 out["error"] = {"message": message, **self._value(rest)}
-            if Capture.TOOL_IO in capture:
+            if self._keep_tool_io:
                 for key in ("arguments", "result"):
                     if key in out:
                         out[key] = self._value(out[key])
@@ -269,7 +269,7 @@ class PrivacyPolicy:
             out.pop("result", None)
             return _omitted(out, Capture.TOOL_IO.value)
         if tag == "tool_invocation":
-            if Capture.TOOL_IO in capture:
+            if self._keep_tool_io:
                 if "arguments" not in item:
                     return item
                 return {**item, "arguments": self._value(item["arguments"])}
@@ -279,7 +279,7 @@ class PrivacyPolicy:
             del out["arguments"]
             return _omitted(out, Capture.TOOL_IO.value)
         if tag == "web_search":
-            if Capture.TOOL_IO in capture:
+            if self._keep_tool_io:
                 out = {**item, "query": self._text(item["query"])}
                 for key in ("results", "action"):
                     if key in out:
@@ -313,7 +313,7 @@ class PrivacyPolicy:
         return _omitted(out, *lost) if lost else out
 
     def _unknown(self, data: JsonObject) -> JsonObject:
-        if Capture.TOOL_IO in self.capture:
+        if self._keep_tool_io:
             out = self._value(data)
             assert isinstance(out, dict)
             return out
